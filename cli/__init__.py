@@ -1,0 +1,1 @@
+"""modelfold's command line (typer). Thin: parse, call codemods, render, map to exit codes."""

@@ -1,0 +1,21 @@
+"""The `modelfold` typer app: each command lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import detect_cmd
+
+app = typer.Typer(
+    name="modelfold",
+    help="Find duplicated SQLAlchemy models and fold them into one canonical class.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+for command_module in (detect_cmd,):
+    command_module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,143 @@
+"""Which files make up the target tree, their module names, and lossless read/parse helpers."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+import libcst as cst
+
+from codemods.types import ModelfoldError, SourceFile
+
+# Directories a walk never enters (outside git, where .gitignore is not consulted).
+SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "node_modules", "build", "dist",
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".eggs",
+        "site-packages",
+    }
+)
+SOURCE_ROOTS = ("src", "lib", "python")
+
+
+def resolve_root(root: str | os.PathLike[str]) -> Path:
+    """Return the absolute root directory, or raise ModelfoldError when it is not one."""
+    path = Path(root).resolve()
+    if not path.exists():
+        raise ModelfoldError(f"path does not exist: {root}")
+    if not path.is_dir():
+        raise ModelfoldError(f"not a directory: {root}")
+    return path
+
+
+def list_python_files(root: Path, excludes: Sequence[str] = ()) -> list[str]:
+    """Relative POSIX paths of the tree's .py files, sorted; git's view when root is in a repo."""
+    paths = _git_files(root)
+    if paths is None:
+        paths = _walk_files(root)
+    kept = [p for p in paths if p.endswith(".py") and not _excluded(p, excludes)]
+    return sorted(p for p in kept if _inside(root, p))
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Tracked plus untracked-but-not-ignored files below root, or None outside a git work tree."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    files = {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+    # ls-files lists deleted-but-tracked files too; keep what exists.
+    return [p for p in files if (root / p).is_file()]
+
+
+def _walk_files(root: Path) -> list[str]:
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [
+            d for d in dirnames
+            if d not in SKIP_DIRS and not d.endswith(".egg-info")
+            and not (Path(dirpath) / d / "pyvenv.cfg").exists()
+        ]
+        rel = Path(dirpath).relative_to(root)
+        found.extend((rel / name).as_posix() for name in filenames)
+    return found
+
+
+def _excluded(path: str, excludes: Sequence[str]) -> bool:
+    pure = PurePosixPath(path)
+    return any(fnmatch.fnmatch(path, g) or pure.match(g) for g in excludes)
+
+
+def _inside(root: Path, rel: str) -> bool:
+    """False for a symlink (or a path through one) that points outside the root."""
+    try:
+        (root / rel).resolve().relative_to(root)
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def module_name(root: Path, rel: str) -> tuple[str, bool]:
+    """Dotted module name for a file (src/ layouts, namespace packages) and whether it is __init__."""
+    parts = list(PurePosixPath(rel).with_suffix("").parts)
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts.pop()
+    start = _package_start(root, parts)
+    return ".".join(parts[start:]), is_package
+
+
+def _package_start(root: Path, parts: list[str]) -> int:
+    """Index of the first path part that belongs to the import name.
+
+    Walk up from the file through directories with `__init__.py`; a source root such as
+    `src/` with no `__init__.py` is never part of the name. Without any `__init__.py`
+    (namespace packages), the name starts below a known source root, else at the tree root.
+    """
+    dirs = parts[:-1] if parts else []
+    start = len(dirs)
+    while start > 0 and (root.joinpath(*dirs[:start]) / "__init__.py").is_file():
+        start -= 1
+    if start == len(dirs):
+        for i, part in enumerate(dirs):
+            if part in SOURCE_ROOTS:
+                return i + 1
+        return 0
+    return start
+
+
+def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
+    """The tree's Python files with their module names."""
+    files = []
+    for rel in list_python_files(root, excludes):
+        name, is_package = module_name(root, rel)
+        files.append(SourceFile(path=rel, module=name, is_package=is_package))
+    return files
+
+
+def read_text(root: Path, rel: str) -> str:
+    """The file's text exactly as stored: BOM kept as U+FEFF, line endings untouched."""
+    return (root / rel).read_bytes().decode("utf-8")
+
+
+def parse_module(text: str) -> cst.Module:
+    """Parse with libcst from bytes, so a BOM and the file's newline style survive a round trip."""
+    return cst.parse_module(text.encode("utf-8"))
+
+
+def module_text(module: cst.Module) -> str:
+    """Render a libcst module back to text (the inverse of parse_module)."""
+    return module.bytes.decode("utf-8")
+
+
+def mentions_any(text: str, needles: Iterable[str]) -> bool:
+    """The cheap prefilter: could this text reference any of the needles at all."""
+    return any(n in text for n in needles)

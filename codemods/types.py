@@ -1,0 +1,215 @@
+"""Frozen data passed between the pipeline stages. No logic lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+Style = Literal["legacy", "mapped", "mixed"]
+
+
+class ConflictPolicy(str, Enum):
+    """What merge does when canonical and duplicate define one attribute differently."""
+
+    KEEP_CANONICAL = "keep-canonical"
+    KEEP_DUPLICATE = "keep-duplicate"
+    FAIL = "fail"
+
+
+class ModelfoldError(Exception):
+    """Bad input or a refused operation; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One Python file of the target tree. `path` is POSIX, relative to the root."""
+
+    path: str
+    module: str
+    is_package: bool
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file a stage could not use, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ColumnDef:
+    """A column attribute, normalised so two spellings of one column compare equal.
+
+    Expressions (`type`, `default`, ...) are source text with whitespace removed, so
+    `String( 255 )` and `String(255)` match; `None` means "not given".
+    """
+
+    name: str
+    column_name: str
+    type: str | None
+    nullable: bool
+    primary_key: bool
+    unique: bool
+    index: bool
+    foreign_keys: tuple[str, ...]
+    default: str | None
+    server_default: str | None
+    onupdate: str | None
+    style: Literal["legacy", "mapped"]
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RelationshipDef:
+    """A relationship attribute; `target` is the class argument as written (unquoted)."""
+
+    name: str
+    target: str
+    back_populates: str | None
+    backref: str | None
+    secondary: str | None
+    uselist: bool | None
+    lazy: str | None
+    style: Literal["legacy", "mapped"]
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
+class MemberDef:
+    """Any other class-body member: method, property, validator, constant, table args..."""
+
+    name: str
+    kind: str
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ModelDef:
+    """A mapped class, or an imperative `Table(...)` (kind "table", no class members)."""
+
+    ref: str
+    module: str
+    class_name: str
+    path: str
+    line: int
+    table: str | None
+    kind: Literal["class", "table"]
+    registry: str | None
+    metadata: str | None
+    style: Style
+    columns: tuple[ColumnDef, ...] = ()
+    relationships: tuple[RelationshipDef, ...] = ()
+    members: tuple[MemberDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class BaseDef:
+    """A declarative base (or registry) found in the tree: its qualified name and what it keys."""
+
+    qualname: str
+    path: str
+    line: int
+    how: str
+    registry: str
+    metadata: str
+
+
+@dataclass(frozen=True)
+class ModelIndex:
+    """Everything the static scan learned about models, with per-file outcomes."""
+
+    models: tuple[ModelDef, ...]
+    bases: tuple[BaseDef, ...]
+    files_scanned: int
+    skipped: tuple[Skipped, ...]
+    importers: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Models that claim one table (or one class name in a registry)."""
+
+    key: Literal["table", "class_name"]
+    table: str | None
+    class_name: str
+    scope: str | None
+    resolved: bool
+    models: tuple[ModelDef, ...]
+    canonical: str
+    reasons: tuple[str, ...]
+    only_in: dict[str, tuple[str, ...]]
+    differing: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Consolidation:
+    """The plan for one group: keep `canonical`, fold each of `duplicates` into it."""
+
+    canonical: ModelDef
+    duplicates: tuple[ModelDef, ...]
+    policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One attribute defined differently by canonical and a duplicate, and what was kept."""
+
+    attribute: str
+    kind: str
+    canonical: str
+    duplicate: str
+    duplicate_ref: str
+    resolution: str
+
+
+@dataclass(frozen=True)
+class MovedName:
+    """A top-level name moved from a duplicate's module into the canonical module."""
+
+    name: str
+    from_module: str
+    to_module: str
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """Merge output: the canonical module's new text and what the rewrite must know."""
+
+    canonical_path: str
+    canonical_text: str
+    conflicts: tuple[Conflict, ...]
+    moved: tuple[MovedName, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's text before and after; `before` is None for a new file."""
+
+    path: str
+    before: str | None
+    after: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Changeset:
+    """Every file a consolidation changes, sorted by path, plus what was seen but not edited."""
+
+    changes: tuple[FileChange, ...]
+    warnings: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The result of `detect`: the index and the duplicate groups found in it, sorted."""
+
+    index: ModelIndex
+    groups: tuple[DuplicateGroup, ...]
