@@ -1,9 +1,133 @@
-"""`modelfold detect` and `modelfold check` (filled in with the detect stage)."""
+"""`modelfold detect` (report duplicate models) and `modelfold check` (fail CI when any exist)."""
 
 from __future__ import annotations
 
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from cli.output import EXIT_FOUND, fail, stderr, stdout
+from codemods.detect import detect
+from codemods.types import Detection, DuplicateGroup, ModelfoldError
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+PathArg = Annotated[Path, typer.Argument(help="Root of the project to scan.")]
+ExcludeOpt = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands of this module to the app."""
+    """Add `detect` and `check` to the app."""
+    app.command(name="detect")(detect_command)
+    app.command(name="check")(check_command)
+
+
+def _run(path: Path, exclude: list[str] | None) -> Detection:
+    try:
+        return detect(path, exclude or ())
+    except ModelfoldError as exc:
+        fail(str(exc))
+
+
+def detect_command(
+    path: PathArg = Path("."),
+    format: Annotated[Format, typer.Option("--format", help="table for people, json for scripts.")] = Format.table,
+    exclude: ExcludeOpt = None,
+) -> None:
+    """Find every duplicated SQLAlchemy model (same table, or same class name in one registry)."""
+    result = _run(path, exclude)
+    if format is Format.json:
+        stdout.print_json(json.dumps(detection_json(result)))
+        return
+    for group in result.groups:
+        stdout.print(_group_table(group))
+    for skipped in result.index.skipped:
+        stderr.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
+    stderr.print(
+        f"{len(result.groups)} duplicate group(s) among {len(result.index.models)} model(s) "
+        f"in {result.index.files_scanned} file(s)"
+    )
+
+
+def check_command(path: PathArg = Path("."), exclude: ExcludeOpt = None) -> None:
+    """Exit 1 when any duplicate model exists (for CI and pre-commit), one line per group."""
+    result = _run(path, exclude)
+    for group in result.groups:
+        refs = ", ".join(m.ref for m in group.models)
+        stdout.print(f"{group_title(group)}: {refs} (keep {group.canonical})", markup=False)
+    if result.groups:
+        raise typer.Exit(EXIT_FOUND)
+    stderr.print(f"no duplicate models in {result.index.files_scanned} file(s)")
+
+
+def group_title(group: DuplicateGroup) -> str:
+    """One-line name of a group: which table, or which class name, and where."""
+    if group.key == "table":
+        return f"table {group.table!r} defined {len(group.models)} times"
+    return f"class {group.class_name!r} mapped {len(group.models)} times in {group.scope}"
+
+
+def _group_table(group: DuplicateGroup) -> Table:
+    table = Table(title=group_title(group), title_justify="left", show_lines=False)
+    table.add_column("model", no_wrap=True)
+    table.add_column("path:line", no_wrap=True)
+    for column in ("style", "columns", "relationships", "only here"):
+        table.add_column(column)
+    for model in group.models:
+        mark = " (keep)" if model.ref == group.canonical else ""
+        table.add_row(
+            model.ref + mark, f"{model.path}:{model.line}", model.style,
+            str(len(model.columns)), str(len(model.relationships)),
+            ", ".join(group.only_in.get(model.ref, ())),
+        )
+    notes = [f"why keep {group.canonical}: " + "; ".join(group.reasons)]
+    if group.differing:
+        notes.append("defined differently: " + ", ".join(group.differing))
+    if group.note:
+        notes.append(group.note)
+    table.caption = "\n".join(notes)
+    table.caption_justify = "left"
+    return table
+
+
+def detection_json(result: Detection) -> dict[str, Any]:
+    """The documented JSON shape of `detect --format json`."""
+    return {
+        "groups": [
+            {
+                "key": g.key,
+                "table": g.table,
+                "class_name": g.class_name,
+                "scope": g.scope,
+                "resolved": g.resolved,
+                "note": g.note,
+                "canonical": g.canonical,
+                "reasons": list(g.reasons),
+                "models": [
+                    {
+                        "ref": m.ref, "path": m.path, "line": m.line, "kind": m.kind,
+                        "style": m.style, "table": m.table,
+                        "columns": [c.name for c in m.columns],
+                        "relationships": [r.name for r in m.relationships],
+                    }
+                    for m in g.models
+                ],
+                "only_in": {ref: list(names) for ref, names in g.only_in.items()},
+                "differing": list(g.differing),
+            }
+            for g in result.groups
+        ],
+        "models_found": len(result.index.models),
+        "files_scanned": result.index.files_scanned,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.index.skipped],
+    }

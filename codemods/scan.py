@@ -44,18 +44,27 @@ def list_python_files(root: Path, excludes: Sequence[str] = ()) -> list[str]:
 
 def _git_files(root: Path) -> list[str] | None:
     """Tracked plus untracked-but-not-ignored files below root, or None outside a git work tree."""
+    tracked = _ls_files(root, "--cached")
+    if tracked is None:
+        return None
+    # Untracked files count unless ignored; a virtualenv someone forgot to ignore does not.
+    untracked = [p for p in _ls_files(root, "--others", "--exclude-standard") or [] if not _in_skipped_dir(p)]
+    # ls-files lists deleted-but-tracked files too; keep what exists.
+    return [p for p in {*tracked, *untracked} if (root / p).is_file()]
+
+
+def _ls_files(root: Path, *flags: str) -> list[str] | None:
     try:
         out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            cwd=root,
-            capture_output=True,
-            check=True,
+            ["git", "ls-files", "-z", *flags, "--", "."], cwd=root, capture_output=True, check=True
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    files = {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
-    # ls-files lists deleted-but-tracked files too; keep what exists.
-    return [p for p in files if (root / p).is_file()]
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _in_skipped_dir(rel: str) -> bool:
+    return any(part in SKIP_DIRS or part.endswith(".egg-info") for part in PurePosixPath(rel).parts[:-1])
 
 
 def _walk_files(root: Path) -> list[str]:
@@ -116,6 +125,7 @@ def _package_start(root: Path, parts: list[str]) -> int:
 
 def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
     """The tree's Python files with their module names."""
+    root = resolve_root(root)
     files = []
     for rel in list_python_files(root, excludes):
         name, is_package = module_name(root, rel)

@@ -128,6 +128,7 @@ class ModelIndex:
     files_scanned: int
     skipped: tuple[Skipped, ...]
     importers: dict[str, int] = field(default_factory=dict)
+    modules: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

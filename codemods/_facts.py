@@ -1,0 +1,234 @@
+"""Per-file facts for the index, read with stdlib `ast`: small picklable values, no resolution."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from codemods import _members as m
+from codemods.types import ColumnDef, MemberDef, RelationshipDef
+
+# Text that a file defining or using a model or table must contain somewhere.
+MARKERS = (
+    "__tablename__", "__table__", "Table(", "Column(", "mapped_column(", "Mapped[",
+    "DeclarativeBase", "declarative_base", "generate_base", "as_declarative", ".mapped",
+    "SQLModel", ".Model", "registry(", "__abstract__", "SQLAlchemy(",
+)
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """`name = callee(...)` at module level: what was called, and the arguments that matter."""
+
+    callee: str
+    first_arg: str | None = None
+    metadata: str | None = None
+    table_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    """A class statement: its bases and decorators as dotted text, and its body's members."""
+
+    name: str
+    line: int
+    bases: tuple[str, ...]
+    keywords: tuple[tuple[str, str], ...]
+    decorators: tuple[str, ...]
+    tablename: str | None
+    dynamic_tablename: bool
+    abstract: bool
+    table_call: CallFact | None
+    metadata_attr: str | None
+    columns: tuple[ColumnDef, ...]
+    relationships: tuple[RelationshipDef, ...]
+    members: tuple[MemberDef, ...]
+    annotated: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What one module defines and imports at its top level."""
+
+    module: str
+    path: str
+    is_package: bool
+    imports: dict[str, str] = field(default_factory=dict)
+    calls: dict[str, CallFact] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    classes: tuple[ClassFact, ...] = ()
+
+
+def dotted(node: ast.expr) -> str | None:
+    """`a.b.c` -> "a.b.c"; a call's callee for `a.b()`; None for anything else."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def absolute_module(module: str, is_package: bool, level: int, name: str | None) -> str:
+    """Resolve `from ..x import y` against the importing module's name."""
+    if level == 0:
+        return name or ""
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
+    return ".".join([*parts, name] if name else parts)
+
+
+def file_facts(module: str, path: str, is_package: bool, tree: ast.Module) -> FileFacts:
+    """Collect imports, module-level calls/aliases and classes of one parsed module."""
+    facts = FileFacts(module=module, path=path, is_package=is_package)
+    for stmt in _top_level(tree.body):
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    facts.imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    facts.imports[top] = top
+        elif isinstance(stmt, ast.ImportFrom):
+            source = absolute_module(module, is_package, stmt.level, stmt.module)
+            for alias in stmt.names:
+                if alias.name != "*":
+                    facts.imports[alias.asname or alias.name] = f"{source}.{alias.name}"
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            _assignment(stmt, facts)
+    classes = tuple(
+        _class_fact(s) for s in _top_level(tree.body) if isinstance(s, ast.ClassDef)
+    )
+    return FileFacts(
+        module=module, path=path, is_package=is_package, imports=facts.imports,
+        calls=facts.calls, aliases=facts.aliases, classes=classes,
+    )
+
+
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements at module level, looking into `if`/`try` blocks (TYPE_CHECKING, fallbacks)."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            out += _top_level(stmt.body) + _top_level(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            out += _top_level(stmt.body)
+            for handler in stmt.handlers:
+                out += _top_level(handler.body)
+        else:
+            out.append(stmt)
+    return out
+
+
+def _assignment(stmt: ast.Assign | ast.AnnAssign, facts: FileFacts) -> None:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    names = [t.id for t in targets if isinstance(t, ast.Name)]
+    value = stmt.value
+    if not names or value is None:
+        return
+    if isinstance(value, ast.Call) and (callee := dotted(value.func)):
+        fact = _call_fact(callee, value)
+        for name in names:
+            facts.calls[name] = fact
+    elif (target := dotted(value)) is not None:
+        for name in names:
+            facts.aliases[name] = target
+
+
+def _call_fact(callee: str, call: ast.Call) -> CallFact:
+    kw = {k.arg: k.value for k in call.keywords if k.arg}
+    first = call.args[0] if call.args else None
+    table_name = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+    meta_node = kw.get("metadata") or (call.args[1] if len(call.args) > 1 else None)
+    return CallFact(
+        callee=callee,
+        first_arg=dotted(first) if first is not None else None,
+        metadata=dotted(meta_node) if meta_node is not None else None,
+        table_name=table_name,
+    )
+
+
+def _class_fact(node: ast.ClassDef) -> ClassFact:
+    body = _ClassBody()
+    for stmt in node.body:
+        body.add(stmt)
+    return ClassFact(
+        name=node.name, line=node.lineno,
+        bases=tuple(d for b in node.bases if (d := dotted(b))),
+        keywords=tuple((k.arg, ast.unparse(k.value)) for k in node.keywords if k.arg),
+        decorators=tuple(d for dec in node.decorator_list if (d := dotted(dec))),
+        tablename=body.tablename, dynamic_tablename=body.dynamic_tablename,
+        abstract=body.abstract, table_call=body.table_call, metadata_attr=body.metadata_attr,
+        columns=tuple(body.columns), relationships=tuple(body.relationships),
+        members=tuple(body.members), annotated=tuple(body.annotated),
+    )
+
+
+class _ClassBody:
+    """Sorts one class body's statements into columns, relationships and other members."""
+
+    def __init__(self) -> None:
+        self.tablename: str | None = None
+        self.dynamic_tablename = False
+        self.abstract = False
+        self.table_call: CallFact | None = None
+        self.metadata_attr: str | None = None
+        self.columns: list[ColumnDef] = []
+        self.relationships: list[RelationshipDef] = []
+        self.members: list[MemberDef] = []
+        self.annotated: list[str] = []
+
+    def add(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kind = m.function_kind(stmt)
+            if stmt.name == "__tablename__":
+                self.dynamic_tablename = True
+            self.members.append(m.member_def(stmt.name, kind, stmt))
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(
+            stmt.value.value, str
+        ):
+            self.members.append(m.member_def("__doc__", "docstring", stmt))
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+            stmt.targets[0], ast.Name
+        ):
+            self._attribute(stmt.targets[0].id, stmt, stmt.value, None)
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            self._attribute(stmt.target.id, stmt, stmt.value, stmt.annotation)
+        elif not isinstance(stmt, ast.Pass):
+            self.members.append(m.member_def(type(stmt).__name__.lower(), "statement", stmt))
+
+    def _attribute(
+        self, name: str, stmt: ast.stmt, value: ast.expr | None, annotation: ast.expr | None
+    ) -> None:
+        callee = m.last_name(value) if isinstance(value, ast.Call) else None
+        if name == "__tablename__":
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                self.tablename = value.value
+            else:
+                self.dynamic_tablename = True
+        elif name == "__abstract__":
+            self.abstract = isinstance(value, ast.Constant) and value.value is True
+        elif name == "__table__" and isinstance(value, ast.Call) and callee == "Table":
+            self.table_call = _call_fact("Table", value)
+        elif name == "metadata" and value is not None and dotted(value):
+            self.metadata_attr = dotted(value)
+        if name.startswith("__") or name == "metadata":
+            self.members.append(m.member_def(name, "dunder", stmt))
+        elif isinstance(value, ast.Call) and callee in m.COLUMN_CALLS:
+            self.columns.append(m.column_def(name, stmt, value, annotation))
+        elif isinstance(value, ast.Call) and callee in m.RELATIONSHIP_CALLS:
+            self.relationships.append(m.relationship_def(name, stmt, value, annotation))
+        elif value is None and m.mapped_inner(annotation) is not None:
+            self.columns.append(m.column_def(name, stmt, None, annotation))
+        elif isinstance(value, ast.Call) and callee in m.PROPERTY_CALLS:
+            self.members.append(m.member_def(name, callee or "property", stmt))
+        else:
+            if annotation is not None:
+                self.annotated.append(name)
+            self.members.append(m.member_def(name, "constant", stmt))

@@ -1,0 +1,182 @@
+"""Class-body members read with stdlib `ast`, normalised so equivalent spellings compare equal."""
+
+from __future__ import annotations
+
+import ast
+
+from codemods.types import ColumnDef, MemberDef, RelationshipDef
+
+COLUMN_CALLS = frozenset({"Column", "mapped_column"})
+RELATIONSHIP_CALLS = frozenset({"relationship", "relation", "dynamic_loader"})
+PROPERTY_CALLS = frozenset(
+    {"column_property", "synonym", "composite", "deferred", "query_expression", "association_proxy"}
+)
+# The type SQLAlchemy's default type map gives a bare `Mapped[T]` annotation.
+ANNOTATION_TYPES = {
+    "int": "Integer", "str": "String", "bool": "Boolean", "float": "Float", "bytes": "LargeBinary",
+    "datetime": "DateTime", "date": "Date", "time": "Time", "timedelta": "Interval",
+    "Decimal": "Numeric", "UUID": "Uuid", "uuid": "Uuid",
+}
+FUNCTION_KINDS = {
+    "property": "property", "hybrid_property": "hybrid_property", "hybrid_method": "hybrid_method",
+    "validates": "validator", "classmethod": "classmethod", "staticmethod": "staticmethod",
+    "declared_attr": "declared_attr", "cached_property": "property",
+}
+
+
+def last_name(node: ast.expr) -> str | None:
+    """`sa.orm.relationship` -> "relationship"; a call's callee name; None for anything else."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+def mapped_inner(annotation: ast.expr | None) -> ast.expr | None:
+    """The T of `Mapped[T]` (also `sa.orm.Mapped`, `DynamicMapped`, string annotations)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.Subscript) and last_name(annotation.value) in {
+        "Mapped", "DynamicMapped", "WriteOnlyMapped",
+    }:
+        return annotation.slice
+    return None
+
+
+def _optional_inner(node: ast.expr) -> tuple[ast.expr, bool]:
+    """Strip `Optional[T]`, `T | None`, `Union[T, None]`; say whether it was optional."""
+    if isinstance(node, ast.Subscript) and last_name(node.value) == "Optional":
+        return node.slice, True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(b, ast.Constant) and b.value is None:
+                return a, True
+    if isinstance(node, ast.Subscript) and last_name(node.value) == "Union":
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        rest = [e for e in elts if not (isinstance(e, ast.Constant) and e.value is None)]
+        if len(rest) == 1 and len(rest) < len(elts):
+            return rest[0], True
+    return node, False
+
+
+def norm_type(node: ast.expr) -> str:
+    """`sa.String(length=255)` -> "String(length=255)"; `String()` -> "String"."""
+    if isinstance(node, ast.Call):
+        name = last_name(node.func) or ast.unparse(node.func)
+        args = [ast.unparse(a) for a in node.args]
+        args += [f"{k.arg}={ast.unparse(k.value)}" if k.arg else ast.unparse(k) for k in node.keywords]
+        return f"{name}({', '.join(args)})" if args else name
+    return last_name(node) or ast.unparse(node)
+
+
+def _annotation_type(inner: ast.expr) -> str | None:
+    base = inner.id if isinstance(inner, ast.Name) else last_name(inner)
+    if base is None:
+        return None
+    return ANNOTATION_TYPES.get(base, f"Enum({base})" if base[:1].isupper() else None)
+
+
+def _kw(call: ast.Call) -> dict[str, ast.expr]:
+    return {k.arg: k.value for k in call.keywords if k.arg}
+
+
+def _const(node: ast.expr | None) -> object:
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def _text(node: ast.expr | None) -> str | None:
+    return None if node is None else ast.unparse(node)
+
+
+def column_def(
+    name: str, stmt: ast.stmt, call: ast.Call | None, annotation: ast.expr | None
+) -> ColumnDef:
+    """Normalise `x = Column(...)`, `x: Mapped[T] = mapped_column(...)` or a bare `x: Mapped[T]`."""
+    kw = _kw(call) if call else {}
+    column_name, sql_type, fks = name, None, []
+    for arg in call.args if call else []:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            column_name = arg.value
+        elif last_name(arg) == "ForeignKey" and isinstance(arg, ast.Call) and arg.args:
+            fks.append(str(_const(arg.args[0]) or ast.unparse(arg.args[0])))
+        elif last_name(arg) not in {"Sequence", "Identity", "Computed", "CheckConstraint"}:
+            sql_type = sql_type or norm_type(arg)
+    if isinstance(kw.get("name"), ast.Constant):
+        column_name = str(_const(kw["name"]))
+    if "type_" in kw:
+        sql_type = norm_type(kw["type_"])
+    primary_key = _const(kw.get("primary_key")) is True
+    inner = mapped_inner(annotation)
+    optional = False
+    if inner is not None:
+        inner, optional = _optional_inner(inner)
+        sql_type = sql_type or _annotation_type(inner)
+    if "nullable" in kw and isinstance(kw["nullable"], ast.Constant):
+        nullable = bool(kw["nullable"].value)
+    elif primary_key:
+        nullable = False
+    elif inner is not None:
+        nullable = optional
+    else:
+        nullable = True
+    return ColumnDef(
+        name=name, column_name=column_name, type=sql_type, nullable=nullable,
+        primary_key=primary_key, unique=_const(kw.get("unique")) is True,
+        index=_const(kw.get("index")) is True, foreign_keys=tuple(fks),
+        default=_text(kw.get("default")), server_default=_text(kw.get("server_default")),
+        onupdate=_text(kw.get("onupdate")),
+        style="mapped" if annotation is not None else "legacy",
+        source=ast.unparse(stmt), line=stmt.lineno,
+    )
+
+
+def relationship_def(
+    name: str, stmt: ast.stmt, call: ast.Call, annotation: ast.expr | None
+) -> RelationshipDef:
+    """Normalise a `relationship(...)` attribute, legacy or annotated."""
+    kw = _kw(call)
+    target = ""
+    if call.args:
+        value = _const(call.args[0])
+        target = value if isinstance(value, str) else ast.unparse(call.args[0])
+    backref = kw.get("backref")
+    if isinstance(backref, ast.Call) and backref.args:
+        backref = backref.args[0]
+    secondary = kw.get("secondary")
+    return RelationshipDef(
+        name=name, target=target,
+        back_populates=_str_or_none(kw.get("back_populates")),
+        backref=_str_or_none(backref),
+        secondary=None if secondary is None else str(_const(secondary) or ast.unparse(secondary)),
+        uselist=_const(kw.get("uselist")) if isinstance(_const(kw.get("uselist")), bool) else None,  # type: ignore[arg-type]
+        lazy=_str_or_none(kw.get("lazy")),
+        style="mapped" if annotation is not None else "legacy",
+        source=ast.unparse(stmt), line=stmt.lineno,
+    )
+
+
+def _str_or_none(node: ast.expr | None) -> str | None:
+    value = _const(node)
+    return value if isinstance(value, str) else _text(node)
+
+
+def function_kind(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """Classify a method by its decorators."""
+    for dec in fn.decorator_list:
+        name = last_name(dec)
+        if name in FUNCTION_KINDS:
+            return FUNCTION_KINDS[name]
+        if isinstance(dec, ast.Attribute) and dec.attr in {"setter", "expression", "deleter"}:
+            return "property"
+    return "method"
+
+
+def member_def(name: str, kind: str, stmt: ast.stmt) -> MemberDef:
+    """Any non-column, non-relationship member."""
+    return MemberDef(name=name, kind=kind, source=ast.unparse(stmt), line=stmt.lineno)
