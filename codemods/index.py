@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -91,8 +92,17 @@ def index_files(root: Path, files: Sequence[SourceFile]) -> ModelIndex:
 
 
 def _importers(models: Sequence[ModelDef], texts: dict[str, str]) -> dict[str, int]:
-    """How many other files name each model module (a text count: relative imports are missed)."""
-    own = {m.module: m.path for m in models}
+    """How many other files name each module that may hold a duplicate (a text count).
+
+    Only modules whose models share a table or class name with another model are counted: the
+    number ranks duplicates, and counting every model module would read the tree once per module.
+    """
+    tables = Counter(m.table for m in models if m.table)
+    names = Counter(m.class_name for m in models)
+    own = {
+        m.module: m.path for m in models
+        if (m.table and tables[m.table] > 1) or names[m.class_name] > 1
+    }
     return {
         module: sum(1 for path, text in texts.items() if path != own[module] and module in text)
         for module in sorted(own)
