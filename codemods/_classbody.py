@@ -1,0 +1,350 @@
+"""Class-body analysis over libcst: members, their kinds, and normalised column/relationship keys.
+
+This is merge's private normaliser (the lead's `index.py` builds the same facts with stdlib ast);
+it works on libcst nodes because merge and convert must render from the very same nodes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, QualifiedNameProvider
+
+_EMPTY = cst.Module(body=[])
+
+COLUMN_FUNCS = frozenset({"Column", "mapped_column"})
+RELATIONSHIP_FUNCS = frozenset({"relationship", "relation"})
+ATTRIBUTE_FUNCS = frozenset(
+    {"column_property", "synonym", "composite", "deferred", "query_expression",
+     "association_proxy", "dynamic_loader", "with_expression"}
+)
+SCHEMA_ITEMS = frozenset(
+    {"ForeignKey", "Sequence", "Computed", "Identity", "CheckConstraint", "FetchedValue",
+     "DefaultClause", "UniqueConstraint"}
+)
+_ACCESSORS = frozenset({"setter", "getter", "deleter", "expression", "comparator", "inplace",
+                        "update_expression", "overrides"})
+# Placement order of member kinds inside a class body.
+KIND_ORDER = ("docstring", "dunder", "constant", "column", "relationship", "attribute", "method")
+# Keyword arguments that matter to the comparison of two column definitions.
+_COLUMN_KEYS = ("nullable", "primary_key", "unique", "index", "default", "server_default",
+                "onupdate", "name", "type_")
+_PREFIX = re.compile(r"(?<![\w.])(?:[a-z_]\w*\.)+(?=[A-Z]|func\.)")
+_ANNOTATION_SQL = {
+    "int": "Integer", "str": "String", "bool": "Boolean", "float": "Float",
+    "datetime": "DateTime", "datetime.datetime": "DateTime", "date": "Date",
+    "datetime.date": "Date", "time": "Time", "datetime.time": "Time", "timedelta": "Interval",
+    "datetime.timedelta": "Interval", "Decimal": "Numeric", "decimal.Decimal": "Numeric",
+    "bytes": "LargeBinary", "uuid.UUID": "Uuid", "UUID": "Uuid",
+}
+
+
+def code(node: cst.CSTNode) -> str:
+    """Source text of a node."""
+    return _EMPTY.code_for_node(node)
+
+
+def norm(text: str) -> str:
+    """Whitespace-free text with module prefixes dropped: `sa.String( 5 )` -> `String(5)`."""
+    return _PREFIX.sub("", re.sub(r"\s+", "", text))
+
+
+class Resolver:
+    """Qualified names of expressions in one module (libcst QualifiedNameProvider)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._names = wrapper.resolve(QualifiedNameProvider)
+
+    def qualname(self, node: cst.CSTNode) -> str | None:
+        """The first (sorted) qualified name of a node, or None when it has none."""
+        value = self._names.get(node)
+        if value is None:
+            return None
+        names = value() if callable(value) else value
+        found = sorted(q.name for q in names)
+        return found[0] if found else None
+
+    def func_name(self, node: cst.BaseExpression) -> str:
+        """Last component of what a call/name resolves to: `sa.Column` -> `Column`."""
+        func = node.func if isinstance(node, cst.Call) else node
+        name = self.qualname(func)
+        if name is not None and "<" not in name:
+            return name.rsplit(".", 1)[-1]
+        if isinstance(func, cst.Attribute):
+            return func.attr.value
+        return func.value if isinstance(func, cst.Name) else ""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One named member of a class body (a method with its setters is one member)."""
+
+    name: str
+    kind: str
+    stmts: tuple[cst.BaseStatement, ...]
+    call: str = ""  # constructor for assignments: Column, mapped_column, relationship, ...
+    annotated: bool = False
+
+    def text(self) -> str:
+        """The member's source, as in its module."""
+        return "".join(code(s) for s in self.stmts).strip("\n")
+
+
+def class_statements(cls: cst.ClassDef) -> list[cst.BaseStatement]:
+    """The statements of a class body (empty for a one-line `class A: pass`)."""
+    return [s for s in cls.body.body if isinstance(s, cst.BaseStatement)]
+
+
+def kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    """A keyword argument's value node, or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def positional(call: cst.Call) -> list[cst.BaseExpression]:
+    """Positional (non-star) argument values."""
+    return [a.value for a in call.args if a.keyword is None and not a.star]
+
+
+def literal_bool(node: cst.BaseExpression | None) -> bool | None:
+    """True/False for a literal, None otherwise."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return node.value == "True"
+    return None
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    """The value of a simple string literal."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _assign_parts(stmt: cst.BaseStatement) -> tuple[str, cst.BaseExpression | None, cst.Annotation | None] | None:
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = small.targets[0].target
+        if isinstance(target, cst.Name):
+            return target.value, small.value, None
+    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+        return small.target.value, small.value, small.annotation
+    return None
+
+
+def _decorated_target(node: cst.FunctionDef) -> str:
+    """`@x.setter def x` belongs to member x; otherwise the function's name."""
+    for deco in node.decorators:
+        d = deco.decorator
+        if (isinstance(d, cst.Attribute) and isinstance(d.value, cst.Name)
+                and d.attr.value in _ACCESSORS):
+            return d.value.value
+    return node.name.value
+
+
+def members(body: Iterable[cst.BaseStatement], resolver: Resolver) -> list[Member]:
+    """The class body as members in source order, grouping setters and overloads by name."""
+    found: list[Member] = []
+    by_name: dict[str, int] = {}
+    for i, stmt in enumerate(body):
+        member = member_of(stmt, resolver, i)
+        if member.kind == "method" and member.name in by_name:
+            j = by_name[member.name]
+            old = found[j]
+            found[j] = Member(old.name, old.kind, old.stmts + member.stmts)
+            continue
+        by_name[member.name] = len(found)
+        found.append(member)
+    return found
+
+
+def member_of(stmt: cst.BaseStatement, resolver: Resolver, index: int) -> Member:
+    """Classify one class-body statement (index 0 may be the docstring)."""
+    if index == 0 and isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        small = stmt.body[0]
+        if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+            return Member("__doc__", "docstring", (stmt,))
+    if isinstance(stmt, cst.FunctionDef):
+        return Member(_decorated_target(stmt), "method", (stmt,))
+    if isinstance(stmt, cst.ClassDef):
+        return Member(stmt.name.value, "method", (stmt,))
+    parts = _assign_parts(stmt)
+    if parts is None:
+        return Member(f"<stmt {index}: {code(stmt).strip()[:40]}>", "constant", (stmt,))
+    name, value, annotation = parts
+    if name.startswith("__") and name.endswith("__"):
+        return Member(name, "dunder", (stmt,))
+    called = resolver.func_name(value) if isinstance(value, cst.Call) else ""
+    annotated = annotation is not None
+    if called in COLUMN_FUNCS:
+        return Member(name, "column", (stmt,), called, annotated)
+    if called in RELATIONSHIP_FUNCS:
+        return Member(name, "relationship", (stmt,), called, annotated)
+    if called in ATTRIBUTE_FUNCS:
+        return Member(name, "attribute", (stmt,), called, annotated)
+    return Member(name, "constant", (stmt,), called, annotated)
+
+
+def assignment(member: Member) -> tuple[cst.Call | None, cst.Annotation | None]:
+    """The value call and annotation of an assignment member."""
+    parts = _assign_parts(member.stmts[0])
+    if parts is None:
+        return None, None
+    _, value, annotation = parts
+    return (value if isinstance(value, cst.Call) else None), annotation
+
+
+def mapped_inner(annotation: cst.Annotation | None) -> cst.BaseExpression | None:
+    """`Mapped[X]` -> X (also DynamicMapped/WriteOnlyMapped); string annotations parsed."""
+    if annotation is None:
+        return None
+    ann = annotation.annotation
+    value = string_value(ann)
+    if value is not None:
+        try:
+            ann = cst.parse_expression(value)
+        except cst.ParserSyntaxError:
+            return None
+    if isinstance(ann, cst.Subscript) and len(ann.slice) == 1:
+        element = ann.slice[0].slice
+        if isinstance(element, cst.Index):
+            return element.value
+    return None
+
+
+def optional_inner(node: cst.BaseExpression) -> tuple[cst.BaseExpression, bool]:
+    """`Optional[X]` / `X | None` / `Union[X, None]` -> (X, True); anything else -> (node, False)."""
+    if isinstance(node, cst.Subscript):
+        head = code(node.value).rsplit(".", 1)[-1]
+        items = [s.slice.value for s in node.slice if isinstance(s.slice, cst.Index)]
+        if head == "Optional" and len(items) == 1:
+            return items[0], True
+        if head == "Union" and any(code(i) == "None" for i in items):
+            rest = [i for i in items if code(i) != "None"]
+            return (rest[0], True) if len(rest) == 1 else (node, True)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        if code(node.right).strip() == "None":
+            return node.left, True
+        if code(node.left).strip() == "None":
+            return node.right, True
+    return node, False
+
+
+def column_key(member: Member, resolver: Resolver) -> tuple[tuple[str, str], ...] | None:
+    """Normalised facts of a column (type, nullability, keys, defaults, name), for comparison."""
+    call, annotation = assignment(member)
+    if call is None:
+        return None
+    args = positional(call)
+    name_arg = string_value(args[0]) if args else None
+    if name_arg is not None:
+        args = args[1:]
+    type_node: cst.BaseExpression | None = kwarg(call, "type_")
+    if args and resolver.func_name(args[0]) not in SCHEMA_ITEMS:
+        type_node, args = args[0], args[1:]
+    fks = sorted(norm(code(a)) for a in args if resolver.func_name(a) == "ForeignKey")
+    others = sorted(norm(code(a)) for a in args if resolver.func_name(a) != "ForeignKey")
+    inner = mapped_inner(annotation) if member.call == "mapped_column" else None
+    ann_optional = False
+    if inner is not None:
+        inner, ann_optional = optional_inner(inner)
+    pk = literal_bool(kwarg(call, "primary_key")) is True
+    explicit_null = kwarg(call, "nullable")
+    if explicit_null is not None:
+        nullable = norm(code(explicit_null))
+    elif pk:
+        nullable = "False"
+    elif inner is not None:
+        nullable = str(ann_optional)
+    else:
+        nullable = "True"
+    if type_node is not None:
+        type_text = norm(code(type_node))
+        if re.fullmatch(r"\w+\(\)", type_text):
+            type_text = type_text[:-2]
+    elif fks:
+        type_text = "<fk>"
+    elif inner is not None:
+        inner_text = norm(code(inner))
+        type_text = _ANNOTATION_SQL.get(inner_text, f"Enum({inner_text})")
+    else:
+        type_text = "<none>"
+    facts = {
+        "column_name": name_arg or string_value(kwarg(call, "name")) or member.name,
+        "type": type_text,
+        "nullable": nullable,
+        "primary_key": str(pk),
+        "foreign_keys": ",".join(fks),
+        "args": ",".join(others),
+    }
+    for arg in call.args:
+        key = arg.keyword.value if arg.keyword is not None else None
+        if key is None or key in ("nullable", "primary_key", "name", "type_"):
+            continue
+        text = norm(code(arg.value))
+        if key in ("unique", "index") and text == "False":
+            continue
+        if key == "insert_default":
+            key = "default"
+        facts[key] = text
+    return tuple(sorted(facts.items()))
+
+
+def relationship_key(member: Member) -> tuple[tuple[str, str], ...] | None:
+    """Normalised facts of a relationship: target class name and options (uselist aside)."""
+    call, annotation = assignment(member)
+    if call is None:
+        return None
+    args = positional(call)
+    target = ""
+    if args:
+        target = string_value(args[0]) or code(args[0])
+    else:
+        inner = mapped_inner(annotation)
+        if inner is not None:
+            inner, _ = optional_inner(inner)
+            if isinstance(inner, cst.Subscript):
+                inner = inner.slice[-1].slice.value if isinstance(inner.slice[-1].slice, cst.Index) else inner
+            target = string_value(inner) or code(inner)
+    facts = {"target": target.strip().rsplit(".", 1)[-1]}
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value != "uselist":
+            facts[arg.keyword.value] = norm(code(arg.value))
+    return tuple(sorted(facts.items()))
+
+
+def code_key(member: Member) -> str:
+    """Formatting- and comment-blind key of a member's code (ast dump)."""
+    try:
+        return ast.dump(ast.parse(textwrap.dedent(member.text())))
+    except SyntaxError:
+        return norm(member.text())
+
+
+def member_key(member: Member, resolver: Resolver) -> object:
+    """What must match for two same-named members to be equivalent."""
+    if member.kind == "column":
+        return column_key(member, resolver)
+    if member.kind == "relationship":
+        return relationship_key(member)
+    return code_key(member)
+
+
+def describe(key: object) -> str:
+    """Readable text of a normalised key."""
+    if isinstance(key, tuple):
+        return ", ".join(f"{k}={v}" for k, v in key if v)
+    return str(key)
+
+
+FuncName = Callable[[cst.BaseExpression], str]

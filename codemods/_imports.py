@@ -1,0 +1,206 @@
+"""Import planning for merge/convert: how a module can spell a name, and queued import edits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.helpers import get_full_name_for_node
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How a top-level name is bound: `from module import obj`, `import module`, or a definition."""
+
+    how: str  # "from", "import", "def"
+    module: str
+    obj: str | None
+    runtime: bool
+
+
+def _is_type_checking(node: cst.If) -> bool:
+    name = get_full_name_for_node(node.test)
+    return name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING"
+
+
+def _relative(node: cst.ImportFrom) -> str:
+    dots = "." * len(node.relative)
+    mod = get_full_name_for_node(node.module) if node.module is not None else ""
+    return dots + (mod or "")
+
+
+def _bind_import(stmt: cst.BaseSmallStatement, runtime: bool, out: dict[str, list[Binding]]) -> None:
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = get_full_name_for_node(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                out.setdefault(alias.asname.name.value, []).append(Binding("import", full, None, runtime))
+            else:
+                top = full.split(".")[0]
+                out.setdefault(top, []).append(Binding("import", top, None, runtime))
+    elif isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
+        module = _relative(stmt)
+        for alias in stmt.names:
+            obj = get_full_name_for_node(alias.name) or ""
+            local = obj
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            out.setdefault(local, []).append(Binding("from", module, obj, runtime))
+
+
+def bindings(module: cst.Module) -> dict[str, list[Binding]]:
+    """Top-level names of a module and how each is bound (imports under TYPE_CHECKING marked)."""
+    out: dict[str, list[Binding]] = {}
+
+    def visit(body: Sequence[cst.CSTNode], runtime: bool) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    _bind_import(small, runtime, out)
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                        targets = small.targets if isinstance(small, cst.Assign) else [small]
+                        for t in targets:
+                            if isinstance(t.target, cst.Name):
+                                out.setdefault(t.target.value, []).append(Binding("def", "", None, runtime))
+            elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+                out.setdefault(stmt.name.value, []).append(Binding("def", "", None, runtime))
+            elif isinstance(stmt, cst.If):
+                if _is_type_checking(stmt):
+                    visit(stmt.body.body, False)
+                else:
+                    visit(stmt.body.body, runtime)
+            elif isinstance(stmt, cst.Try):
+                visit(stmt.body.body, runtime)
+
+    visit(module.body, True)
+    return out
+
+
+def has_future_annotations(module: cst.Module) -> bool:
+    """Whether the module starts with `from __future__ import annotations`."""
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.ImportFrom) and _relative(small) == "__future__":
+                    names = small.names
+                    if not isinstance(names, cst.ImportStar) and any(
+                        get_full_name_for_node(a.name) == "annotations" for a in names
+                    ):
+                        return True
+    return False
+
+
+@dataclass
+class ImportPlanner:
+    """Answers "how do I write module.obj here?" and queues the imports that makes necessary."""
+
+    module: cst.Module
+    known: dict[str, list[Binding]] = field(default_factory=dict)
+    needed: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    optional_style: str = "Optional"
+    list_name: str = "list"
+
+    def __post_init__(self) -> None:
+        self.known = bindings(self.module)
+        text = self.module.code
+        if "| None" in text and "Optional[" not in text:
+            self.optional_style = "pipe"
+        if any(b.how == "from" and b.module == "typing" for b in self.known.get("List", [])):
+            self.list_name = "List"
+
+    def ref(self, module: str, obj: str) -> str:
+        """Expression text for `module.obj` in this module, queueing an import when needed."""
+        if not module:
+            return self.list_name if obj == "list" else obj
+        for local, binds in self.known.items():
+            for b in binds:
+                if b.runtime and b.how == "from" and b.module == module and b.obj == obj:
+                    return local
+        binds = self.known.get(obj, [])
+        if not binds:
+            self._need(module, obj, None)
+            self.known[obj] = [Binding("from", module, obj, True)]
+            return obj
+        for local, lbinds in self.known.items():
+            for b in lbinds:
+                if b.runtime and b.how == "import" and b.module == module:
+                    return f"{local}.{obj}"
+        top = module.split(".")[0]
+        if top not in self.known:
+            self._need(module, None, None)
+            self.known[top] = [Binding("import", top, None, True)]
+            return f"{module}.{obj}"
+        alias = "_" + module.replace(".", "_")
+        self._need(module, None, alias)
+        self.known[alias] = [Binding("import", module, None, True)]
+        return f"{alias}.{obj}"
+
+    def optional(self, inner: str) -> str:
+        """`Optional[X]` or `X | None`, matching the module's style."""
+        if self.optional_style == "pipe" and not inner.startswith(('"', "'")):
+            return f"{inner} | None"
+        return f"{self.ref('typing', 'Optional')}[{inner}]"
+
+    def require(self, module: str, obj: str | None, asname: str | None = None) -> None:
+        """Queue an import spelled exactly as given (for names carried from another module)."""
+        self._need(module, obj, asname)
+
+    def _need(self, module: str, obj: str | None, asname: str | None) -> None:
+        key = (module, obj, asname)
+        if key not in self.needed:
+            self.needed.append(key)
+
+    def apply(self, tree: cst.Module) -> cst.Module:
+        """Add the queued imports (libcst AddImportsVisitor), keeping sorted import lists sorted."""
+        if not self.needed:
+            return tree
+        ctx = CodemodContext()
+        for module, obj, asname in self.needed:
+            AddImportsVisitor.add_needed_import(ctx, module, obj, asname)
+        before = _from_lists(tree)
+        return _keep_sorted(AddImportsVisitor(ctx).transform_module(tree), before)
+
+
+def _from_lists(tree: cst.Module) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    out[_relative(small)] = [cst.Module([]).code_for_node(a.name) for a in small.names]
+    return out
+
+
+def _sort_key(name: str) -> tuple[int, str]:
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
+
+
+class _Sorter(cst.CSTTransformer):
+    def __init__(self, before: dict[str, list[str]]) -> None:
+        self.before = before
+
+    def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+        old = self.before.get(_relative(updated))
+        if old is None or isinstance(updated.names, cst.ImportStar) or updated.lpar is not None:
+            return updated
+        names = list(updated.names)
+        if len(names) == len(old):
+            return updated
+        plain = old == sorted(old)
+        ruff = old == sorted(old, key=_sort_key)
+        if not (plain or ruff):
+            return updated
+        key = (lambda a: cst.Module([]).code_for_node(a.name)) if plain else (
+            lambda a: _sort_key(cst.Module([]).code_for_node(a.name)))
+        ordered = sorted(names, key=key)
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        fixed = [a.with_changes(comma=comma if i < len(ordered) - 1 else cst.MaybeSentinel.DEFAULT)
+                 for i, a in enumerate(ordered)]
+        return updated.with_changes(names=fixed)
+
+
+def _keep_sorted(tree: cst.Module, before: dict[str, list[str]]) -> cst.Module:
+    return tree.visit(_Sorter(before))
