@@ -1,0 +1,173 @@
+"""Shared helpers for the migrate/stage/verify/report tests: a tiny git project and a hand-made plan.
+
+No tests here; the other test modules import it. The plan (Changeset) is written by hand, so
+stage/verify/report are tested independently of merge and rewrite.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from codemods._mtypes import Migration
+from codemods.types import (
+    Changeset,
+    ColumnDef,
+    Conflict,
+    Consolidation,
+    FileChange,
+    MergeResult,
+    ModelDef,
+    MovedName,
+)
+
+DB = """from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+"""
+
+LEGACY = """from sqlalchemy import Column, Integer, String
+
+from pkg.db import Base
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), nullable=False)
+    nickname = Column(String(50))
+"""
+
+MODERN = """from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pkg.db import Base
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255))
+"""
+
+MODERN_MERGED = """from typing import Optional
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pkg.db import Base
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255))
+    nickname: Mapped[Optional[str]] = mapped_column(String(50))
+"""
+
+SHIM = '''"""Deprecated location: User lives in pkg.modern."""
+from pkg.modern import User  # noqa: F401
+
+__all__ = ["User"]
+'''
+
+SERVICE = """from pkg.legacy import User
+
+
+def make(email):
+    return User(email=email)
+"""
+
+SERVICE_AFTER = SERVICE.replace("pkg.legacy", "pkg.modern")
+
+ALL_MODELS = """import pkg.legacy  # noqa: F401
+import pkg.modern  # noqa: F401
+"""
+
+PROJECT_TEST = """import pkg.all_models  # noqa: F401
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from pkg.db import Base
+from pkg.service import make
+
+
+def test_make_and_store():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(make("a@example.com"))
+        session.commit()
+"""
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/db.py": DB,
+    "pkg/legacy.py": LEGACY,
+    "pkg/modern.py": MODERN,
+    "pkg/service.py": SERVICE,
+    "pkg/all_models.py": ALL_MODELS,
+    "tests/test_app.py": PROJECT_TEST,
+    "README.md": "mini project\n",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run real git in cwd and return stdout."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_repo(path: Path, files: dict[str, str] | None = None, commit: bool = True) -> Path:
+    """A git repo on branch main holding the mini project (committed unless commit=False)."""
+    path.mkdir(parents=True, exist_ok=True)
+    for rel, text in (FILES if files is None else files).items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_bytes(text.encode())
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", "Test")
+    git(path, "config", "user.email", "test@example.com")
+    if commit:
+        git(path, "add", "-A")
+        git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def model(ref: str, path: str, style: str = "legacy", columns: tuple[str, ...] = ()) -> ModelDef:
+    """A hand-made ModelDef on table users of pkg.db.Base."""
+    module, _, name = ref.partition(":")
+    cols = tuple(
+        ColumnDef(c, c, None, True, c == "id", False, False, (), None, None, None,
+                  "legacy" if style == "legacy" else "mapped", "", 1)
+        for c in columns
+    )
+    return ModelDef(ref, module, name, path, 7, "users", "class", "pkg.db.Base",
+                    "pkg.db.Base.metadata", style, cols)  # type: ignore[arg-type]
+
+
+def migration(shim: str = SHIM) -> Migration:
+    """The hand-written correct plan folding pkg.legacy:User into pkg.modern:User."""
+    canonical = model("pkg.modern:User", "pkg/modern.py", "mapped", ("id", "email"))
+    duplicate = model("pkg.legacy:User", "pkg/legacy.py", "legacy", ("id", "email", "nickname"))
+    conflict = Conflict("email", "column", "String(255)", "String(255), nullable=False",
+                        "pkg.legacy:User", "kept canonical")
+    merged = MergeResult("pkg/modern.py", MODERN_MERGED, (conflict,),
+                         (MovedName("Nothing", "pkg.legacy", "pkg.modern"),), ())
+    changes = (
+        FileChange("pkg/legacy.py", LEGACY, shim, "re-export shim"),
+        FileChange("pkg/modern.py", MODERN, MODERN_MERGED, "merged class"),
+        FileChange("pkg/service.py", SERVICE, SERVICE_AFTER, "import rewritten"),
+    )
+    return Migration(Consolidation(canonical, (duplicate,)), merged, Changeset(changes))
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    """Every file below path (the .git directory left out) with its bytes."""
+    return {
+        p.relative_to(path).as_posix(): p.read_bytes()
+        for p in sorted(path.rglob("*")) if p.is_file() and ".git" not in p.relative_to(path).parts
+    }
