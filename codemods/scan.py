@@ -50,7 +50,7 @@ def _git_files(root: Path) -> list[str] | None:
     # Untracked files count unless ignored; a virtualenv someone forgot to ignore does not.
     untracked = [p for p in _ls_files(root, "--others", "--exclude-standard") or [] if not _in_skipped_dir(p)]
     # ls-files lists deleted-but-tracked files too; keep what exists.
-    return [p for p in {*tracked, *untracked} if (root / p).is_file()]
+    return [p for p in {*tracked, *untracked} if os.path.isfile(os.path.join(root, p))]
 
 
 def _ls_files(root: Path, *flags: str) -> list[str] | None:
@@ -86,49 +86,49 @@ def _excluded(path: str, excludes: Sequence[str]) -> bool:
 
 
 def _inside(root: Path, rel: str) -> bool:
-    """False for a symlink (or a path through one) that points outside the root."""
-    try:
-        (root / rel).resolve().relative_to(root)
-    except (ValueError, OSError):
-        return False
-    return True
+    """False for a symlink that points outside the root (git and the walk never enter linked dirs)."""
+    full = os.path.join(root, rel)
+    if not os.path.islink(full):
+        return True
+    real = os.path.realpath(full)
+    return real.startswith(str(root) + os.sep)
 
 
-def module_name(root: Path, rel: str) -> tuple[str, bool]:
-    """Dotted module name for a file (src/ layouts, namespace packages) and whether it is __init__."""
-    parts = list(PurePosixPath(rel).with_suffix("").parts)
+def module_name(root: Path, rel: str, packages: dict[str, bool] | None = None) -> tuple[str, bool]:
+    """Dotted module name for a file (src/ layouts, namespace packages) and whether it is __init__.
+
+    Walk up from the file through directories with `__init__.py`; a source root such as `src/`
+    with no `__init__.py` is never part of the name. Without any `__init__.py` (namespace
+    packages), the name starts below a known source root, else at the tree root. `packages`
+    caches which directories hold an `__init__.py`.
+    """
+    cache = {} if packages is None else packages
+    parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
     is_package = parts[-1] == "__init__"
     if is_package:
         parts.pop()
-    start = _package_start(root, parts)
+    dirs = rel.split("/")[:-1]
+    start = len(dirs)
+    while start > 0 and _is_package(root, "/".join(dirs[:start]), cache):
+        start -= 1
+    if start == len(dirs):
+        start = next((i + 1 for i, part in enumerate(dirs) if part in SOURCE_ROOTS), 0)
     return ".".join(parts[start:]), is_package
 
 
-def _package_start(root: Path, parts: list[str]) -> int:
-    """Index of the first path part that belongs to the import name.
-
-    Walk up from the file through directories with `__init__.py`; a source root such as
-    `src/` with no `__init__.py` is never part of the name. Without any `__init__.py`
-    (namespace packages), the name starts below a known source root, else at the tree root.
-    """
-    dirs = parts[:-1] if parts else []
-    start = len(dirs)
-    while start > 0 and (root.joinpath(*dirs[:start]) / "__init__.py").is_file():
-        start -= 1
-    if start == len(dirs):
-        for i, part in enumerate(dirs):
-            if part in SOURCE_ROOTS:
-                return i + 1
-        return 0
-    return start
+def _is_package(root: Path, rel_dir: str, cache: dict[str, bool]) -> bool:
+    if rel_dir not in cache:
+        cache[rel_dir] = os.path.isfile(os.path.join(root, rel_dir, "__init__.py"))
+    return cache[rel_dir]
 
 
 def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
     """The tree's Python files with their module names."""
     root = resolve_root(root)
+    packages: dict[str, bool] = {}
     files = []
     for rel in list_python_files(root, excludes):
-        name, is_package = module_name(root, rel)
+        name, is_package = module_name(root, rel, packages)
         files.append(SourceFile(path=rel, module=name, is_package=is_package))
     return files
 
