@@ -119,15 +119,17 @@ class ImportPlanner:
             for b in binds:
                 if b.runtime and b.how == "from" and b.module == module and b.obj == obj:
                     return local
-        binds = self.known.get(obj, [])
-        if not binds:
-            self._need(module, obj, None)
-            self.known[obj] = [Binding("from", module, obj, True)]
-            return obj
         for local, lbinds in self.known.items():
             for b in lbinds:
                 if b.runtime and b.how == "import" and b.module == module:
                     return f"{local}.{obj}"
+        binds = self.known.get(obj, [])
+        if all(b.how == "from" and b.module == module and b.obj == obj for b in binds):
+            # unbound, or imported only under TYPE_CHECKING: a runtime import is needed, because
+            # SQLAlchemy evaluates Mapped[...] annotations (even with `from __future__ import annotations`)
+            self._need(module, obj, None)
+            self.known[obj] = [Binding("from", module, obj, True)]
+            return obj
         top = module.split(".")[0]
         if top not in self.known:
             self._need(module, None, None)
@@ -193,8 +195,8 @@ class _Sorter(cst.CSTTransformer):
         ruff = old == sorted(old, key=_sort_key)
         if not (plain or ruff):
             return updated
-        key = (lambda a: cst.Module([]).code_for_node(a.name)) if plain else (
-            lambda a: _sort_key(cst.Module([]).code_for_node(a.name)))
+        key = (lambda a: _sort_key(cst.Module([]).code_for_node(a.name))) if ruff else (
+            lambda a: cst.Module([]).code_for_node(a.name))
         ordered = sorted(names, key=key)
         comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         fixed = [a.with_changes(comma=comma if i < len(ordered) - 1 else cst.MaybeSentinel.DEFAULT)

@@ -90,6 +90,8 @@ def _infer(
 ) -> PyType:
     call = node if isinstance(node, cst.Call) else None
     func = call.func if call is not None else node
+    if isinstance(func, cst.Attribute) and func.attr.value == "with_variant":
+        return _infer(func.value, qualname, local_impls, ref, code, depth + 1)
     full = qualname(func) or ""
     name = sql_type_name(node, qualname)
     local = isinstance(func, cst.Name) and func.value in local_impls
