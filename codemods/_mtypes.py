@@ -56,6 +56,8 @@ class TableDiff:
 class TestRun:
     """The optional test command, run on one side (`before` or `after`)."""
 
+    __test__ = False  # not a pytest test class
+
     side: str
     command: str
     returncode: int
