@@ -1,0 +1,73 @@
+"""Helpers shared by the merge/convert tests: run model modules in a fresh interpreter, get DDL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PROBE = r'''
+import importlib, json, re, sys
+from sqlalchemy import MetaData
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.orm import configure_mappers
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+out = {"ddl": {}, "error": None}
+try:
+    mods = [importlib.import_module(name) for name in sys.argv[1:]]
+    configure_mappers()
+except Exception as exc:
+    out["error"] = f"{type(exc).__name__}: {exc}"
+    print(json.dumps(out))
+    raise SystemExit(0)
+metas = {}
+for mod in mods:
+    for value in list(vars(mod).values()):
+        md = value if isinstance(value, MetaData) else getattr(value, "metadata", None)
+        if isinstance(md, MetaData):
+            metas[id(md)] = md
+for md in metas.values():
+    for table in md.sorted_tables:
+        for name, dialect in (("sqlite", sqlite.dialect()), ("postgresql", postgresql.dialect()),
+                              ("mysql", mysql.dialect())):
+            try:
+                ddl = str(CreateTable(table).compile(dialect=dialect)).strip()
+                ddl += "\n" + "\n".join(sorted(str(CreateIndex(i).compile(dialect=dialect)) for i in table.indexes))
+            except Exception as exc:
+                ddl = "error " + type(exc).__name__ + ": " + re.sub(r" at 0x[0-9a-f]+", "", str(exc))
+            out["ddl"][f"{table.name} [{name}]"] = ddl
+print(json.dumps(out, sort_keys=True))
+'''
+
+
+def run_models(files: dict[str, str], modules: list[str]) -> tuple[dict[str, str], str | None]:
+    """Write `files` (relative path -> text) to a fresh dir, import `modules` in a subprocess.
+
+    Returns (DDL per "table [dialect]", error of import/configure_mappers or None).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        for rel, text in files.items():
+            path = Path(tmp, rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        proc = subprocess.run(
+            [sys.executable, "-c", PROBE, *modules], cwd=tmp, capture_output=True, text=True,
+            timeout=120, check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    return result["ddl"], result["error"]
+
+
+def test_run_models_reports_a_mapping_error() -> None:
+    broken = (
+        "from sqlalchemy.orm import DeclarativeBase, Mapped\n"
+        "class Base(DeclarativeBase):\n    pass\n"
+        "class A(Base):\n    __tablename__ = 'a'\n    data: Mapped[dict]\n"
+    )
+    ddl, error = run_models({"m.py": broken}, ["m"])
+    assert ddl == {}
+    assert error is not None
