@@ -8,6 +8,7 @@ from test_merge_support import run_models
 from codemods._lookup import sites_in_text
 from codemods.convert import convert_module_text
 
+CLS_A = "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n"
 HEAD = (
     "from sqlalchemy import JSON, Column, Float, ForeignKey, Integer, String\n"
     "from sqlalchemy.orm import DeclarativeBase, relationship\n\n\n"
@@ -29,7 +30,7 @@ def same_ddl(before: str, after: str) -> dict[str, str]:
 
 
 def test_nullable_string_column_becomes_optional_not_not_null() -> None:
-    before = HEAD + "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n    name = Column(String(50))\n"
+    before = HEAD + CLS_A + "    name = Column(String(50))\n"
     after = convert(before)
     assert "    name: Mapped[Optional[str]] = mapped_column(String(50))\n" in after
     ddl = same_ddl(before, after)
@@ -38,7 +39,7 @@ def test_nullable_string_column_becomes_optional_not_not_null() -> None:
 
 
 def test_float_type_stays_explicit_because_annotation_alone_maps_differently_by_version() -> None:
-    before = HEAD + "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n    x = Column(Float, nullable=False)\n"
+    before = HEAD + CLS_A + "    x = Column(Float, nullable=False)\n"
     after = convert(before)
     assert "    x: Mapped[float] = mapped_column(Float)\n" in after
     ddl = same_ddl(before, after)
@@ -51,7 +52,7 @@ def test_float_type_stays_explicit_because_annotation_alone_maps_differently_by_
 
 
 def test_json_keeps_its_type_because_mapped_dict_has_no_default_type() -> None:
-    before = HEAD + "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n    data = Column(JSON)\n"
+    before = HEAD + CLS_A + "    data = Column(JSON)\n"
     after = convert(before)
     assert "    data: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)\n" in after
     same_ddl(before, after)
@@ -104,7 +105,7 @@ def test_one_to_many_from_fk_direction_is_a_list() -> None:
 def test_pipe_style_module_gets_pipe_none() -> None:
     before = "from __future__ import annotations\n" + HEAD + (
         "def f(x: int | None) -> None:\n    pass\n\n\n"
-        "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n    n = Column(String(5))\n"
+        + CLS_A + "    n = Column(String(5))\n"
     )
     after = convert(before)
     assert "    n: Mapped[str | None] = mapped_column(String(5))\n" in after
