@@ -1,0 +1,232 @@
+"""Benchmark: modelfold migrate/detect against libcst, Bowler and rope on generated monorepos.
+
+    python tests/bench/run_bench.py --sizes 1000,10000 [--anchors] [--plot out.png]
+
+Each size gets a fresh generated tree (fixtures/monorepo_gen), git-initialised. Every tool runs
+as a subprocess; wall is measured around it, CPU and peak RSS come from os.wait4 (the child and
+the descendants it waited for; peak RSS is the largest single process). Anchors rewrite a copy
+of the tree in place; modelfold's dry-run diff is applied to a copy with `git apply`. Each copy is
+scored against the generator's expected (file, form) set. Run explicitly; never collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path[:0] = [str(REPO / "fixtures" / "monorepo_gen"), str(HERE)]
+
+import _anchors  # noqa: E402
+import _report  # noqa: E402
+import _score  # noqa: E402
+import generate  # noqa: E402
+
+
+@dataclass
+class Run:
+    """One measured subprocess."""
+
+    wall: float
+    cpu: float
+    rss_mb: float
+    code: int
+    stdout: bytes = b""
+    stderr: bytes = b""
+
+
+@dataclass
+class Row:
+    """A tool on a tree size: median timings and the score of its output."""
+
+    tool: str
+    files: int
+    importers: int
+    wall: float
+    cpu: float
+    rss_mb: float
+    runs: int
+    code: int
+    right: int = 0
+    total: int = 0
+    forms_right: list[str] = field(default_factory=list)
+    per_form: dict[str, list[int]] = field(default_factory=dict)
+    broken: int = 0
+    collateral: int = 0
+    failed_files: int = 0
+    note: str = ""
+
+
+def measure(argv: list[str], cwd: Path) -> Run:
+    """Run argv to completion; wall clock, CPU (user+sys) and peak RSS of the child tree."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code,
+                   out.read(), err.read())
+
+
+def median_run(argv: list[str], cwd: Path, repeat: int) -> tuple[Run, int]:
+    """The run of median wall time over `repeat` runs (its CPU/RSS), and how many ran."""
+    runs = sorted((measure(argv, cwd) for _ in range(repeat)), key=lambda r: r.wall)
+    mid = runs[len(runs) // 2]
+    mid.cpu = statistics.median(r.cpu for r in runs)
+    mid.rss_mb = max(r.rss_mb for r in runs)
+    return mid, len(runs)
+
+
+def make_tree(work: Path, files: int, seed: int, importers: int) -> tuple[Path, generate.Expected]:
+    """Generate and git-commit a tree."""
+    tree = work / f"tree_{files}_{importers}"
+    expected = generate.generate(tree, files, seed, importers=importers)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=tree, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "generated"], cwd=tree, check=True)
+    return tree, expected
+
+
+def copy_tree(tree: Path, name: str) -> Path:
+    """A fresh copy of the tree (with .git) beside it."""
+    dest = tree.parent / f"{tree.name}.{name}"
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(tree, dest, symlinks=True)
+    return dest
+
+
+def modelfold_exe() -> str:
+    """The console script of the interpreter running the bench."""
+    exe = Path(sys.executable).parent / "modelfold"
+    return str(exe) if exe.exists() else "modelfold"
+
+
+def scored(row: Row, tree: Path, out: Path, expected: generate.Expected) -> Row:
+    """Fill the row's correctness columns from a tool's output tree."""
+    score = _score.score_tree(tree, out, expected)
+    row.right, row.total = score.right_count, score.total_count
+    row.forms_right = score.forms_right()
+    row.per_form = {f: [score.right.get(f, 0), n] for f, n in sorted(score.total.items())}
+    row.broken, row.collateral = len(score.broken), len(score.collateral)
+    return row
+
+
+def bench_ours(tree: Path, expected: generate.Expected, repeat: int, score: bool) -> list[Row]:
+    """modelfold migrate --dry-run and detect, timed; the dry-run diff applied and scored."""
+    n, k = expected.files, len(expected.references) - 1
+    argv = [modelfold_exe(), "migrate", expected.canonical_ref, expected.old_ref,
+            "--root", str(tree), "--dry-run"]
+    run, runs = median_run(argv, tree, repeat)
+    row = Row("modelfold migrate --dry-run", n, k, run.wall, run.cpu, run.rss_mb, runs, run.code)
+    if run.code != 0:
+        row.note = _first_line(run.stderr)
+    elif score:
+        out = copy_tree(tree, "modelfold")
+        applied = subprocess.run(["git", "apply", "--whitespace=nowarn", "-"], cwd=out,
+                                 input=run.stdout, capture_output=True)
+        if applied.returncode != 0:
+            row.note = "git apply: " + _first_line(applied.stderr)
+        scored(row, tree, out, expected)
+        shutil.rmtree(out)
+    det, runs = median_run([modelfold_exe(), "detect", str(tree), "--format", "json"], tree, repeat)
+    detect = Row("modelfold detect", n, k, det.wall, det.cpu, det.rss_mb, runs, det.code)
+    if det.code not in (0, 1):
+        detect.note = _first_line(det.stderr)
+    return [row, detect]
+
+
+def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int) -> Row:
+    """One anchor on fresh copies of the tree (one per repeat); the last copy is scored."""
+    runs: list[Run] = []
+    out = tree
+    for _ in range(repeat):
+        out = copy_tree(tree, tool)
+        args = (out, expected.old_module, expected.class_name, expected.canonical_module)
+        argv = _anchors.libcst_command(*args) if tool == "libcst" else _anchors.anchor_command(
+            tool, *args)
+        runs.append(measure(argv, out))
+    runs.sort(key=lambda r: r.wall)
+    run = runs[len(runs) // 2]
+    names = {"libcst": "libcst RenameCommand -j2", "bowler": "Bowler select_module().rename()",
+             "rope": "rope MoveGlobal"}
+    row = Row(names[tool], expected.files, len(expected.references) - 1, run.wall,
+              statistics.median(r.cpu for r in runs), max(r.rss_mb for r in runs), len(runs),
+              run.code)
+    stderr = runs[-1].stderr.decode("utf-8", "replace")
+    row.failed_files = stderr.count("Can't parse") + stderr.count("Failed to codemod")
+    if run.code != 0:
+        row.note = _first_line(run.stderr)
+    scored(row, tree, out, expected)
+    shutil.rmtree(out)
+    return row
+
+
+def _first_line(data: bytes) -> str:
+    lines = [ln for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines[-1][:160] if lines else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate, run, score, print the table (and optionally plot and save JSON)."""
+    parser = argparse.ArgumentParser(description="modelfold benchmark against the anchors.")
+    parser.add_argument("--sizes", default="1000,10000", help="tree sizes, comma-separated")
+    parser.add_argument("--same-importers", default="20000",
+                        help="extra sizes run with the largest size's importers ('' for none)")
+    parser.add_argument("--anchors", action="store_true", help="also run libcst, Bowler, rope")
+    parser.add_argument("--anchor-sizes", default="1000", help="sizes the anchors run at")
+    parser.add_argument("--anchor-tools", default="libcst,bowler,rope")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per modelfold measurement")
+    parser.add_argument("--anchor-repeat", type=int, default=1, help="runs per anchor")
+    parser.add_argument("--importers-fraction", type=float, default=0.03)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--plot", type=Path, help="write a files-vs-seconds PNG here")
+    parser.add_argument("--json", type=Path, help="write the rows as JSON here")
+    parser.add_argument("--workdir", type=Path, help="keep the trees here (default: a temp dir)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    extra = [int(s) for s in args.same_importers.split(",") if s]
+    anchor_sizes = {int(s) for s in args.anchor_sizes.split(",") if s}
+    tools = [t for t in args.anchor_tools.split(",") if t]
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="modelfold-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    plan = [(n, round(n * args.importers_fraction)) for n in sizes]
+    plan += [(n, round(max(sizes) * args.importers_fraction)) for n in extra]
+    rows: list[Row] = []
+    try:
+        for files, importers in plan:
+            tree, expected = make_tree(work, files, args.seed, importers)
+            print(f"# {files} files, {importers} importers: {tree}", file=sys.stderr, flush=True)
+            rows += bench_ours(tree, expected, args.repeat, score=True)
+            if args.anchors and files in anchor_sizes and files in sizes:
+                for tool in tools:
+                    print(f"#   {tool} ...", file=sys.stderr, flush=True)
+                    rows.append(bench_anchor(tool, tree, expected, args.anchor_repeat))
+            _report.print_rows(rows[-1:], file=sys.stderr)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(_report.table([asdict(r) for r in rows]))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", "utf-8")
+    if args.plot:
+        _report.plot([asdict(r) for r in rows], args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
