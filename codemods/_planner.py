@@ -1,0 +1,327 @@
+"""Decide, per binding and per import statement, how one file's references move to the new home."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+from libcst.metadata import ImportAssignment, MetadataWrapper
+
+from codemods import scan
+from codemods._edits import (
+    Apply,
+    Edits,
+    dotted,
+    from_import_code,
+    from_statement,
+    import_alias,
+    keep_aliases,
+    relative_form,
+    string_content,
+    with_content,
+)
+from codemods._refs import Binding, Collector, Facts, FileContext, Group, Resolver, Use
+from codemods._targets import Plan, Target
+
+DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+# SQLAlchemy callables whose string arguments are evaluated against the class registry.
+SQLA_CALLS = frozenset(
+    {"relationship", "backref", "foreign", "remote", "column_property", "composite", "synonym",
+     "association_proxy", "deferred", "query_expression", "with_expression"}
+)
+
+
+class Planner:
+    """Turn the collected facts of one file into Edits."""
+
+    def __init__(self, ctx: FileContext, plan: Plan, resolver: Resolver, facts: Facts) -> None:
+        self.ctx, self.plan, self.r, self.facts = ctx, plan, resolver, facts
+        self.edits = Edits()
+        self.warnings: list[str] = []
+        self.retarget: dict[Binding, str] = {}
+        self.dropped: set[Binding] = set()
+        self.local: dict[Target, str] = {}
+        self.dotted_needed: dict[str, list[cst.CSTNode]] = {}
+        self.produced: set[str] = set()
+        self.by_alias = {id(b.alias): b for g in facts.groups.values() for b in g.bindings if b.alias}
+
+    def run(self) -> Edits:
+        """Plan every edit of the file."""
+        for group in self.facts.groups.values():
+            if group.uses:
+                self._decide(group)
+        for node in self.facts.imports:
+            if isinstance(node, cst.ImportFrom):
+                self._from_import(node)
+            else:
+                self._import(node)
+        self._lazy_bindings()
+        self._missing_dotted_imports()
+        self._strings()
+        self._call_attrs()
+        for module in sorted(set(self.facts.star)):
+            self.warnings.append(
+                f"{self.ctx.path}: `from {module} import *` left as is (the shim keeps it working)"
+            )
+        return self.edits
+
+    # -- uses -------------------------------------------------------------------------------
+    def _decide(self, group: Group) -> None:
+        kinds = {b.kind for b in group.bindings}
+        modules = {u.target.module for u in group.uses}
+        if self.ctx.is_canonical:
+            for u in group.uses:
+                here = u.target.module == self.ctx.module
+                self._use_text(u, u.target.name if here else self._local_name(u.target, group))
+            if group.other_uses == 0 and "dotted" not in kinds:
+                self.dropped.update(group.bindings)
+            return
+        aliases_only = kinds <= {"import", "from", "lazy"} and all(
+            b.path in self.plan.locations for b in group.bindings
+        )
+        if aliases_only and group.other_uses == 0 and len(modules) == 1:
+            module = modules.pop()
+            for b in group.bindings:
+                self.retarget[b] = module
+            for u in group.uses:
+                self._rename_attr(u)
+            return
+        if kinds == {"dotted"}:
+            for u in group.uses:
+                self._use_text(u, f"{u.target.module}.{u.target.name}")
+                lines = self.dotted_needed.setdefault(u.target.module, [])
+                lines.extend(b.line for b in group.bindings)
+            return
+        for u in group.uses:
+            self._use_text(u, self._local_name(u.target, group))
+
+    def _use_text(self, u: Use, text: str) -> None:
+        if u.node is not None:
+            self.edits.replace[u.node] = dotted(text)
+        elif u.string is not None:
+            self.edits.splice(u.string, u.span[0], u.span[1], text)
+
+    def _rename_attr(self, u: Use) -> None:
+        """A retargeted module alias keeps its uses, unless the class is named differently there."""
+        if u.attr is not None and u.attr.value != u.target.name:
+            self.edits.replace[u.attr] = cst.Name(u.target.name)
+        elif u.string is not None:
+            raw = string_content(u.string) or ""
+            if raw[u.attr_span[0] : u.attr_span[1]] != u.target.name:
+                self.edits.splice(u.string, *u.attr_span, u.target.name)
+
+    def _local_name(self, target: Target, group: Group) -> str:
+        """A name for the class in this file that shadows nothing; imported next to the binding."""
+        if target not in self.local:
+            name = target.name
+            if self._imported_globally(target):
+                self.local[target] = name
+                return name
+            n = 1
+            while name in self.facts.names:
+                name = f"Canonical{target.name}" + (str(n) if n > 1 else "")
+                n += 1
+            self.facts.names.add(name)
+            self.local[target] = name
+        local = self.local[target]
+        foreign = not self.ctx.is_canonical or target.module != self.ctx.module
+        if foreign and (local != target.name or not self._imported_globally(target)):
+            for b in group.bindings:
+                rel = self._mirror(b.statement, target.module)
+                asname = None if local == target.name else local
+                code = from_import_code(target.module, [(target.name, asname)], rel)
+                self.edits.insert_after(b.line, code)
+        return local
+
+    def _imported_globally(self, target: Target) -> bool:
+        """The module scope already binds target.name to the target (maybe via an old import)."""
+        scope = self.r.scopes.get(self.r.module)
+        if scope is None or target.name not in scope:
+            return False
+        for a in scope[target.name]:
+            if isinstance(a, ImportAssignment) and isinstance(a.node, cst.ImportFrom):
+                module = self.r.from_module(a.node)
+                for alias in a.node.names if not isinstance(a.node.names, cst.ImportStar) else []:
+                    if (alias.evaluated_alias or alias.evaluated_name) != target.name:
+                        continue
+                    full = f"{module}.{alias.evaluated_name}"
+                    if full == f"{target.module}.{target.name}" or self.plan.targets.get(full) == target:
+                        return True
+        return False
+
+    def _mirror(self, statement: cst.CSTNode, module: str) -> tuple[int, str] | None:
+        """Relative form of `module` when the statement being replaced was relative."""
+        if isinstance(statement, cst.ImportFrom) and statement.relative:
+            return relative_form(self.ctx.module, self.ctx.is_package, module)
+        return None
+
+    # -- import statements ------------------------------------------------------------------
+    def _from_import(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = self.r.from_module(node)
+        if module is None:
+            return
+        aliases = list(node.names)
+        kept: list[cst.ImportAlias] = []
+        dests: dict[str, list[tuple[str, str | None, cst.ImportAlias]]] = {}
+        for alias in aliases:
+            local = alias.evaluated_alias or alias.evaluated_name
+            full = f"{module}.{alias.evaluated_name}"
+            b = self.by_alias.get(id(alias))
+            target = self.plan.targets.get(full)
+            if target is not None:
+                if self.ctx.is_canonical and target.module == self.ctx.module:
+                    if local != target.name:
+                        self.warnings.append(f"{self.ctx.path}: kept `{full} as {local}`")
+                        kept.append(alias)
+                    continue
+                asname = None if local == target.name else local
+                dests.setdefault(target.module, []).append((target.name, asname, alias))
+            elif b is not None and b in self.retarget:
+                parent, _, last = self.retarget[b].rpartition(".")
+                if not parent:
+                    self.edits.insert_after(self.r.line_of(node), f"import {last} as {local}")
+                    continue
+                dests.setdefault(parent, []).append((last, None if local == last else local, alias))
+            elif b is None or b not in self.dropped:
+                kept.append(alias)
+        if len(kept) == len(aliases):
+            return
+        relative = node.relative
+        if not kept and len(dests) == 1:
+            dest, items = next(iter(dests.items()))
+            rel = relative_form(self.ctx.module, self.ctx.is_package, dest) if relative else None
+            names = [import_alias(n, a, like) for n, a, like in items]
+            self.edits.replace[node] = from_statement(node, dest, rel).with_changes(names=names)
+            return
+        if kept:
+            self.edits.replace[node] = node.with_changes(names=keep_aliases(aliases, kept))
+        else:
+            self.edits.remove.add(node)
+        for dest, items in dests.items():
+            rel = relative_form(self.ctx.module, self.ctx.is_package, dest) if relative else None
+            code = from_import_code(dest, [(n, a) for n, a, _ in items], rel)
+            self.edits.insert_after(self.r.line_of(node), code)
+
+    def _import(self, node: cst.Import) -> None:
+        aliases = list(node.names)
+        out: list[cst.ImportAlias] = []
+        for alias in aliases:
+            full = alias.evaluated_name
+            b = self.by_alias.get(id(alias))
+            if alias.asname is not None and b is not None and b in self.retarget:
+                out.append(alias.with_changes(name=dotted(self.retarget[b])))
+            elif alias.asname is not None and b is not None and b in self.dropped:
+                continue
+            elif alias.asname is None and self.facts.dotted_target.get(full):
+                out.extend(self._dotted_alias(node, alias, full))
+            else:
+                out.append(alias)
+        if len(out) == len(aliases) and all(a is b for a, b in zip(out, aliases, strict=True)):
+            return
+        if out:
+            self.edits.replace[node] = node.with_changes(names=keep_aliases(aliases, out))
+        else:
+            self.edits.remove.add(node)
+
+    def _dotted_alias(
+        self, node: cst.Import, alias: cst.ImportAlias, location: str
+    ) -> list[cst.ImportAlias]:
+        """`import old.mod` whose `old.mod.Class` uses were rewritten: retarget, drop or keep it."""
+        others = self.facts.dotted_other.get(location, 0)
+        if self.ctx.is_canonical:
+            return [] if others == 0 else [alias]
+        wanted = sorted(
+            t.module for k, t in self.plan.targets.items()
+            if k.rsplit(".", 1)[0] == location and t.module in self.dotted_needed
+        )
+        out: list[cst.ImportAlias] = [alias] if others else []
+        for module in dict.fromkeys(wanted):
+            if module in self.produced or self._has_import(module):
+                continue
+            self.produced.add(module)
+            if not out:
+                out.append(alias.with_changes(name=dotted(module)))
+            else:
+                self.edits.insert_after(self.r.line_of(node), f"import {module}")
+        return out
+
+    def _has_import(self, module: str) -> bool:
+        return any(
+            isinstance(n, cst.Import) and a.asname is None and a.evaluated_name == module
+            for n in self.facts.imports for a in (n.names if isinstance(n, cst.Import) else [])
+        )
+
+    def _missing_dotted_imports(self) -> None:
+        for module, lines in self.dotted_needed.items():
+            if module not in self.produced and not self._has_import(module):
+                self.produced.add(module)
+                self.edits.insert_after(lines[0], f"import {module}")
+
+    def _lazy_bindings(self) -> None:
+        for b, module in self.retarget.items():
+            if b.kind == "lazy" and b.string is not None:
+                self.edits.replace[b.string] = with_content(b.string, module)
+        for b in self.dropped:
+            if b.kind == "lazy":
+                self.edits.remove.add(b.statement)
+
+    # -- strings ----------------------------------------------------------------------------
+    def _strings(self) -> None:
+        renames = {
+            key.rsplit(".", 1)[1]: t.name for key, t in self.plan.targets.items()
+            if key.rsplit(".", 1)[0] in self.plan.old_modules and key.rsplit(".", 1)[1] != t.name
+        }
+        keys = sorted(self.plan.targets, key=len, reverse=True)
+        embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+        for node, call_name, index in self.facts.strings:
+            raw = string_content(node)
+            if raw is None or node in self.edits.replace:
+                continue
+            new = self._full_path(raw)
+            callee = (call_name or "").rsplit(".", 1)[-1]
+            if new is None and callee in SQLA_CALLS:
+                if index == 0 and raw in renames:
+                    new = renames[raw]
+                else:
+                    new = embedded.sub(lambda m: self._full_path(m.group(1)) or m.group(1), raw)
+            if new is not None and new != raw:
+                self.edits.replace[node] = with_content(node, new)
+
+    def _full_path(self, raw: str) -> str | None:
+        """`old.mod.Class[.attr...]` -> `new.mod.Class[.attr...]`; None when it names no target."""
+        if not DOTTED.fullmatch(raw):
+            return None
+        parts = raw.split(".")
+        for i in range(2, len(parts) + 1):
+            target = self.plan.targets.get(".".join(parts[:i]))
+            if target is not None:
+                return ".".join([target.module, target.name, *parts[i:]])
+        return None
+
+    def _call_attrs(self) -> None:
+        """`importlib.import_module("old").Class`: point the string at the new module."""
+        for attr, string, location in self.facts.call_attrs:
+            target = self.plan.targets.get(f"{location}.{attr.attr.value}")
+            if target is None:
+                continue
+            if self.ctx.is_canonical and target.module == self.ctx.module:
+                self.edits.replace[attr] = cst.Name(target.name)
+                continue
+            self.edits.replace[string] = with_content(string, target.module)
+            if attr.attr.value != target.name:
+                self.edits.replace[attr.attr] = cst.Name(target.name)
+
+
+def rewrite_source(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str]]:
+    """Rewrite every reference to a target in one file's text; (new text, warnings)."""
+    wrapper = MetadataWrapper(scan.parse_module(text))
+    resolver = Resolver(ctx, plan, wrapper)
+    collector = Collector(resolver)
+    wrapper.module.visit(collector)
+    planner = Planner(ctx, plan, resolver, collector.facts)
+    edits = planner.run()
+    if not edits:
+        return text, planner.warnings
+    return scan.module_text(wrapper.module.visit(Apply(edits))), planner.warnings

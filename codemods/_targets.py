@@ -1,0 +1,193 @@
+"""What the rewrite looks for: old qualified names, their re-exports, and which files to parse."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codemods import scan
+from codemods.types import Consolidation, MergeResult, ModelfoldError, SourceFile
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an old name lives now: module and name."""
+
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the per-file rewrite needs to know about one consolidation."""
+
+    canonical_module: str
+    canonical_path: str
+    # old qualified name (a duplicate's module + name, or a package re-exporting it) -> new home
+    targets: dict[str, Target] = field(default_factory=dict)
+    # modules whose attributes are targets: duplicates' modules and re-exporting packages
+    locations: frozenset[str] = frozenset()
+    old_modules: frozenset[str] = frozenset()
+
+
+def base_targets(consolidation: Consolidation, merged: MergeResult) -> dict[str, Target]:
+    """Old qualified names of every duplicate class and every moved name, mapped to their new home."""
+    canonical = consolidation.canonical
+    targets: dict[str, Target] = {}
+    for dup in consolidation.duplicates:
+        if dup.module == canonical.module:
+            raise ModelfoldError(
+                f"duplicate {dup.ref} lives in the canonical module {canonical.module}; "
+                "nothing to re-export"
+            )
+        targets[f"{dup.module}.{dup.class_name}"] = Target(canonical.module, canonical.class_name)
+    for moved in merged.moved:
+        targets[f"{moved.from_module}.{moved.name}"] = Target(moved.to_module, moved.name)
+    return targets
+
+
+def absolute_module(module: str, is_package: bool, level: int, name: str | None) -> str | None:
+    """The absolute module a `from ...name import` refers to, or None when it climbs too high."""
+    if level == 0:
+        return name
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if name:
+        base = base + name.split(".")
+    return ".".join(base) if base else None
+
+
+def add_reexports(
+    targets: dict[str, Target], root: Path, files: Sequence[SourceFile], texts: dict[str, str]
+) -> None:
+    """Follow chains of package `__init__` re-exports: `pkg.Name` becomes another key for a target."""
+    inits = [f for f in files if f.is_package]
+    trees: dict[str, ast.Module | None] = {}
+    changed = True
+    while changed:
+        changed = False
+        names = {key.rsplit(".", 1)[1] for key in targets}
+        for f in inits:
+            text = _text(root, f.path, texts)
+            if not scan.mentions_any(text, names):
+                continue
+            if f.path not in trees:
+                trees[f.path] = _ast_parse(text)
+            tree = trees[f.path]
+            if tree is None:
+                continue
+            for node in _top_level(tree.body):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                mod = absolute_module(f.module, True, node.level, node.module)
+                for alias in node.names:
+                    key = f"{mod}.{alias.name}"
+                    new_key = f"{f.module}.{alias.asname or alias.name}"
+                    if key in targets and new_key not in targets:
+                        targets[new_key] = targets[key]
+                        changed = True
+
+
+def _top_level(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """Top-level statements, looking into `if`/`try` blocks (guarded re-exports)."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _top_level(node.body)
+            yield from _top_level(node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _top_level(node.body)
+            for handler in node.handlers:
+                yield from _top_level(handler.body)
+            yield from _top_level(node.orelse)
+
+
+def make_plan(
+    consolidation: Consolidation,
+    merged: MergeResult,
+    root: Path,
+    files: Sequence[SourceFile],
+    texts: dict[str, str],
+) -> Plan:
+    """Targets (with re-exports followed) and the locations they live at."""
+    targets = base_targets(consolidation, merged)
+    old_modules = frozenset(key.rsplit(".", 1)[0] for key in targets)
+    add_reexports(targets, root, files, texts)
+    locations = frozenset(key.rsplit(".", 1)[0] for key in targets)
+    return Plan(
+        canonical_module=consolidation.canonical.module,
+        canonical_path=consolidation.canonical.path,
+        targets=targets,
+        locations=locations,
+        old_modules=old_modules,
+    )
+
+
+def prefilter(plan: Plan, text: str) -> bool:
+    """Cheap text test: could this file name a target at all (module needle and name needle)."""
+    if any(key in text for key in plan.targets):
+        return True
+    names = {key.rsplit(".", 1)[1] for key in plan.targets}
+    if not scan.mentions_any(text, names):
+        return False
+    modules = set(plan.locations) | {loc.rsplit(".", 1)[-1] for loc in plan.locations}
+    return scan.mentions_any(text, modules)
+
+
+def references(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
+    """Does this parsed file import a location, a target, or mention one in a string (stdlib ast)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(_related(alias.name, plan.locations) for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            mod = absolute_module(f.module, f.is_package, node.level, node.module)
+            if mod is None:
+                continue
+            for alias in node.names:
+                full = f"{mod}.{alias.name}"
+                if full in plan.targets or _related(full, plan.locations):
+                    return True
+                if alias.name == "*" and mod in plan.locations:
+                    return True
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            value = node.value
+            if value in plan.locations or any(key in value for key in plan.targets):
+                return True
+    return False
+
+
+def _related(name: str, locations: Iterable[str]) -> bool:
+    """`name` is a location, a package above one, or a module below one."""
+    return any(
+        name == loc or loc.startswith(name + ".") or name.startswith(loc + ".") for loc in locations
+    )
+
+
+def _ast_parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text.lstrip("\ufeff"))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _text(root: Path, rel: str, texts: dict[str, str]) -> str:
+    if rel not in texts:
+        texts[rel] = scan.read_text(root, rel)
+    return texts[rel]
+
+
+def ast_parse(text: str) -> ast.Module | None:
+    """Parse with stdlib ast (the cheap "does it reference it" question); None when it fails."""
+    return _ast_parse(text)
+
+
+def read_cached(root: Path, rel: str, texts: dict[str, str]) -> str:
+    """Read a file once per run (scan.read_text keeps BOM and line endings)."""
+    return _text(root, rel, texts)

@@ -1,0 +1,158 @@
+"""Rewrite stage: the canonical module, a re-export shim per duplicate module, every reference.
+
+Only files that could reference a duplicate are parsed: a text prefilter (module path or its last
+component, and a moved name), then stdlib `ast` (does it import a location or name a target in a
+string), and only then libcst with scope metadata (see `_refs` / `_planner`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import libcst as cst
+
+from codemods import scan
+from codemods._mentions import find_mentions
+from codemods._planner import rewrite_source
+from codemods._refs import FileContext
+from codemods._shim import ShimSpec, build_shim
+from codemods._targets import Plan, Target, ast_parse, make_plan, prefilter, references
+from codemods.types import (
+    Changeset,
+    Consolidation,
+    FileChange,
+    MergeResult,
+    ModelfoldError,
+    SourceFile,
+)
+
+__all__ = ["rewrite"]
+
+RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.+[\w.]*\s+import\b", re.MULTILINE)
+
+
+def rewrite(
+    consolidation: Consolidation,
+    merged: MergeResult,
+    root: Path,
+    files: Sequence[SourceFile],
+    *,
+    warn_on_import: bool = False,
+) -> Changeset:
+    """The Changeset of one consolidation: canonical module, shims, and every referencing file."""
+    texts: dict[str, str] = {}
+    plan = make_plan(consolidation, merged, root, files, texts)
+    by_path = {f.path: f for f in files}
+    canonical_path = merged.canonical_path or consolidation.canonical.path
+    shim_paths = sorted({d.path for d in consolidation.duplicates})
+    changes: list[FileChange] = []
+    warnings: list[str] = []
+    parsed: list[str] = []
+
+    canonical = by_path.get(canonical_path)
+    ctx = FileContext(
+        canonical_path, consolidation.canonical.module, bool(canonical and canonical.is_package), True
+    )
+    after = _rewrite_parsed(merged.canonical_text, ctx, plan, warnings)
+    parsed.append(canonical_path)
+    before = _read(root, canonical_path, texts)
+    if after != before:
+        changes.append(FileChange(canonical_path, before, after, "canonical model merged, references"))
+
+    for path in shim_paths:
+        change = _shim(consolidation, merged, plan, root, path, texts, warn_on_import, warnings)
+        parsed.append(path)
+        if change is not None:
+            changes.append(change)
+
+    for f in sorted(files, key=lambda f: f.path):
+        if f.path == canonical_path or f.path in shim_paths:
+            continue
+        text = texts.get(f.path) or scan.read_text(root, f.path)
+        if not prefilter(plan, text):
+            continue
+        tree = ast_parse(text)
+        if tree is None:
+            if _may_reference(plan, text):
+                raise ModelfoldError(f"{f.path}: cannot parse it, and it references a moved name")
+            warnings.append(f"{f.path}: cannot parse it; skipped (no reference to a moved name seen)")
+            continue
+        if not references(plan, f, tree):
+            continue
+        ctx = FileContext(f.path, f.module, f.is_package, False)
+        new = _rewrite_parsed(text, ctx, plan, warnings)
+        parsed.append(f.path)
+        if new != text:
+            changes.append(FileChange(f.path, text, new, "references rewritten to the canonical module"))
+
+    needles = [n for key in plan.targets for n in (key, ":".join(key.rsplit(".", 1)))]
+    return Changeset(
+        changes=tuple(sorted(changes, key=lambda c: c.path)),
+        warnings=tuple(warnings),
+        mentions=find_mentions(root, needles),
+        parsed=tuple(sorted(set(parsed))),
+    )
+
+
+def _rewrite_parsed(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:
+    try:
+        new, found = rewrite_source(text, ctx, plan)
+    except cst.ParserSyntaxError as exc:
+        line = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        raise ModelfoldError(f"{ctx.path}: cannot parse it ({line}), and it must change") from None
+    warnings.extend(found)
+    return new
+
+
+def _shim(
+    consolidation: Consolidation,
+    merged: MergeResult,
+    plan: Plan,
+    root: Path,
+    path: str,
+    texts: dict[str, str],
+    warn_on_import: bool,
+    warnings: list[str],
+) -> FileChange | None:
+    """The old module as a shim re-exporting the duplicate class and the names moved out of it."""
+    dups = [d for d in consolidation.duplicates if d.path == path]
+    module = dups[0].module
+    canonical = consolidation.canonical
+    names = {d.class_name: Target(canonical.module, canonical.class_name) for d in dups}
+    for moved in merged.moved:
+        if moved.from_module == module:
+            names[moved.name] = Target(moved.to_module, moved.name)
+    spec = ShimSpec(module, names, tuple(sorted(d.class_name for d in dups)), warn_on_import)
+    before = _read(root, path, texts)
+    if before is None:
+        raise ModelfoldError(f"{path}: the duplicate's module does not exist")
+    try:
+        after, found = build_shim(before, spec)
+    except cst.ParserSyntaxError:
+        raise ModelfoldError(f"{path}: cannot parse the duplicate's module") from None
+    warnings.extend(found)
+    if after == before:
+        if canonical.module not in before:
+            warnings.append(f"{path}: {', '.join(spec.models)} not defined here; no shim written")
+        return None
+    ctx = FileContext(path, module, path.endswith("__init__.py"), False)
+    after = _rewrite_parsed(after, ctx, plan, warnings)
+    return FileChange(path, before, after, f"re-export shim for {', '.join(sorted(names))}")
+
+
+def _read(root: Path, rel: str, texts: dict[str, str]) -> str | None:
+    if rel not in texts:
+        if not (root / rel).is_file():
+            return None
+        texts[rel] = scan.read_text(root, rel)
+    return texts[rel]
+
+
+def _may_reference(plan: Plan, text: str) -> bool:
+    """For a file that cannot be parsed: does its text name a target or import a location."""
+    if any(key in text for key in plan.targets) or any(loc in text for loc in plan.locations):
+        return True
+    names = {key.rsplit(".", 1)[1] for key in plan.targets}
+    return bool(RELATIVE_IMPORT.search(text)) and scan.mentions_any(text, names)
