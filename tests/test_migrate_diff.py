@@ -76,7 +76,7 @@ def test_apply_writes_all(tmp_path: Path) -> None:
     for change in tricky().changes:
         assert (root / change.path).read_bytes() == change.after.encode()
     assert (root / "odd.py").stat().st_mode & 0o777 == 0o755
-    assert not [p for p in root.rglob("*.modelfold")]
+    assert not list(root.rglob("*.modelfold"))
 
 
 def test_apply_refuses_when_a_file_moved_on(tmp_path: Path) -> None:

@@ -6,8 +6,12 @@ stage/verify/report are tested independently of merge and rewrite.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
 
 from codemods._mtypes import Migration
 from codemods.types import (
@@ -171,3 +175,48 @@ def snapshot(path: Path) -> dict[str, bytes]:
         p.relative_to(path).as_posix(): p.read_bytes()
         for p in sorted(path.rglob("*")) if p.is_file() and ".git" not in p.relative_to(path).parts
     }
+
+
+SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed_backend"
+CANONICAL = "backend.app.auth.models:User"
+DUPLICATE = "backend.app.users.models:User"
+
+
+def seed_repo(dest: Path) -> Path:
+    """A git repo (branch main, one commit) holding a copy of fixtures/seed_backend."""
+    shutil.copytree(SEED, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache"))
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "config", "user.name", "Test")
+    git(dest, "config", "user.email", "test@example.com")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "seed")
+    return dest
+
+
+def repo_state(repo: Path) -> tuple[dict[str, bytes], str, str, str, str]:
+    """Files, status, current branch, refs and worktrees: what a refusal must leave alone."""
+    return (snapshot(repo), git(repo, "status", "--porcelain", "--untracked-files=all"),
+            git(repo, "rev-parse", "--abbrev-ref", "HEAD"), git(repo, "for-each-ref"),
+            git(repo, "worktree", "list", "--porcelain"))
+
+
+def cli_app() -> typer.Typer:
+    """A local typer app with only `migrate` registered (as cli/app.py will do)."""
+    from cli import migrate_cmd
+
+    application = typer.Typer()
+    migrate_cmd.register(application)
+
+    @application.callback()
+    def _root() -> None:
+        """Keep `migrate` a named subcommand."""
+
+    return application
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Invoke `migrate ARGS` through CliRunner; (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(cli_app(), ["migrate", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr

@@ -27,7 +27,8 @@ def test_commit_message_short_form() -> None:
     assert "Folded in: pkg.legacy:User" in lines
     assert "Conflict policy: keep-canonical" in lines
     assert "Conflicts (1):" in lines
-    assert "- email (column): canonical String(255) vs String(255), nullable=False from pkg.legacy:User -> kept canonical" in lines
+    assert ("- email (column): canonical String(255) vs String(255), nullable=False "
+            "from pkg.legacy:User -> kept canonical") in lines
     assert "Files changed (3):" in lines
     assert "- pkg/legacy.py: re-export shim" in lines
 

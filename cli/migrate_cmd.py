@@ -1,0 +1,169 @@
+"""`modelfold migrate`: plan, then preview (--dry-run), write (--apply) or stage a git branch."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.syntax import Syntax
+
+from cli import output
+from codemods import report
+from codemods._mtypes import Migration, StageResult
+from codemods.diff import apply_changeset, combine, render_diff
+from codemods.merge import MergeConflictError
+from codemods.migrate import NothingToDo, plan_auto, plan_migration
+from codemods.stage import VerificationFailed, stage
+from codemods.types import ConflictPolicy, ModelfoldError
+
+
+class Format(str, Enum):
+    """Output format of the command."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+Refs = Annotated[list[str] | None, typer.Argument(
+    metavar="CANONICAL DUPLICATE...", show_default=False,
+    help="dotted.module:ClassName of the class to keep, then the ones to fold into it.")]
+Auto = Annotated[bool, typer.Option("--auto", help="Fold every detected group into its recommended class.")]
+Root = Annotated[Path, typer.Option("--root", help="Root of the target tree.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the unified diff; change nothing.")]
+Apply = Annotated[bool, typer.Option("--apply", help="Write the files in place (all or none), no branch.")]
+Branch = Annotated[str | None, typer.Option("--branch", help="Branch name (default modelfold/<table>-<hash>).")]
+OnConflict = Annotated[ConflictPolicy, typer.Option("--on-conflict", help="What to keep when the classes disagree.")]
+Fmt = Annotated[Format, typer.Option("--format", help="text or json.")]
+ReportFile = Annotated[Path | None, typer.Option("--report", help="Write a Markdown migration report to FILE.")]
+TestCmd = Annotated[str | None, typer.Option("--test-cmd", help="Run before and after, in the scratch worktree.")]
+WarnOnImport = Annotated[bool, typer.Option("--warn-on-import", help="Make the shim emit a DeprecationWarning.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace an existing branch of that name.")]
+Exclude = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")]
+
+
+def migrate(
+    refs: Refs = None, auto: Auto = False, root: Root = Path("."), dry_run: DryRun = False,
+    apply: Apply = False, branch: Branch = None, on_conflict: OnConflict = ConflictPolicy.KEEP_CANONICAL,
+    fmt: Fmt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
+    warn_on_import: WarnOnImport = False, force: Force = False, exclude: Exclude = None,
+) -> None:
+    """Fold DUPLICATE models into CANONICAL, rewrite every reference, and stage a git branch."""
+    if dry_run and apply:
+        output.fail("--dry-run and --apply exclude each other")
+    excludes = tuple(exclude or ())
+    try:
+        migrations = _plan(refs or [], auto, root, on_conflict, excludes, warn_on_import)
+    except NothingToDo as exc:
+        output.stderr.print(f"nothing to do: {exc}")
+        raise typer.Exit(output.EXIT_OK) from None
+    except MergeConflictError as exc:
+        for conflict in exc.conflicts:
+            output.stderr.print(f"conflict: {conflict.attribute} ({conflict.kind}): "
+                                f"{conflict.canonical} vs {conflict.duplicate} [{conflict.duplicate_ref}]",
+                                markup=False)
+        output.fail(str(exc), output.EXIT_CONFLICT)
+    except ModelfoldError as exc:
+        output.fail(str(exc))
+    if not migrations:
+        output.stderr.print("nothing to do: no duplicate models found")
+        raise typer.Exit(output.EXIT_OK)
+    if dry_run:
+        _dry_run(migrations, fmt)
+    elif apply:
+        _apply(root, migrations, fmt)
+    else:
+        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file)
+        return
+    if report_file is not None:
+        report_file.write_text(report.markdown_report(migrations), encoding="utf-8")
+
+
+def _plan(
+    refs: list[str], auto: bool, root: Path, policy: ConflictPolicy, excludes: tuple[str, ...],
+    warn_on_import: bool,
+) -> list[Migration]:
+    if auto:
+        if refs:
+            raise ModelfoldError("--auto takes no CANONICAL/DUPLICATE arguments")
+        return plan_auto(root, policy=policy, excludes=excludes, warn_on_import=warn_on_import)
+    if len(refs) < 2:
+        raise ModelfoldError("give CANONICAL and at least one DUPLICATE (or --auto)")
+    return [plan_migration(root, refs[0], refs[1:], policy=policy, excludes=excludes,
+                           warn_on_import=warn_on_import)]
+
+
+def _summary(migrations: list[Migration]) -> str:
+    combined = combine([m.changeset for m in migrations])
+    conflicts = sum(len(m.merge.conflicts) for m in migrations)
+    return (f"{len(migrations)} consolidation(s), {len(combined.changes)} file(s) changed, "
+            f"{conflicts} conflict(s), {len(combined.warnings)} warning(s)")
+
+
+def _dry_run(migrations: list[Migration], fmt: Format) -> None:
+    if fmt is Format.JSON:
+        sys.stdout.write(report.dumps(report.changes_json(migrations)))
+    else:
+        diff = render_diff(combine([m.changeset for m in migrations]))
+        if output.stdout.is_terminal:
+            output.stdout.print(Syntax(diff, "diff", theme="ansi_dark", word_wrap=False))
+        else:
+            sys.stdout.write(diff)
+    for m in migrations:
+        for c in m.merge.conflicts:
+            output.stderr.print(f"conflict: {c.attribute} ({c.kind}) -> {c.resolution}", markup=False)
+    for w in combine([m.changeset for m in migrations]).warnings:
+        output.stderr.print(f"warning: {w}", markup=False)
+    output.stderr.print(f"dry run: {_summary(migrations)}; nothing was written", markup=False)
+
+
+def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
+    written = apply_changeset(root.resolve(), combine([m.changeset for m in migrations]))
+    if fmt is Format.JSON:
+        doc = report.changes_json(migrations)
+        doc["written"] = written
+        sys.stdout.write(report.dumps(doc))
+    else:
+        for path in written:
+            sys.stdout.write(f"wrote {path}\n")
+    output.stderr.print(f"applied: {_summary(migrations)}", markup=False)
+
+
+def _stage(
+    root: Path, migrations: list[Migration], branch: str | None, force: bool,
+    excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
+) -> None:
+    try:
+        staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
+                       test_cmd=test_cmd)
+    except VerificationFailed as exc:
+        for msg in exc.verification.messages:
+            output.stderr.print(f"verify: {msg}", markup=False)
+        output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
+    except ModelfoldError as exc:
+        output.fail(str(exc))
+    if report_file is not None:
+        report_file.write_text(report.markdown_report(migrations, staged), encoding="utf-8")
+    if fmt is Format.JSON:
+        sys.stdout.write(report.dumps(report.staged_json(migrations, staged)))
+    else:
+        sys.stdout.write(_staged_text(migrations, staged))
+    output.stderr.print(f"staged: {_summary(migrations)}", markup=False)
+
+
+def _staged_text(migrations: list[Migration], staged: StageResult) -> str:
+    lines = [f"branch: {staged.branch}", f"commit: {staged.commit}", "files changed:"]
+    combined = combine([m.changeset for m in migrations])
+    lines += [f"  {'A' if c.before is None else 'M'} {c.path}  ({c.summary})" for c in combined.changes]
+    conflicts = [c for m in migrations for c in m.merge.conflicts]
+    lines.append(f"conflicts: {len(conflicts)}")
+    lines += [f"  {c.attribute} ({c.kind}): {c.resolution}" for c in conflicts]
+    lines += [f"review:   git diff HEAD...{staged.branch}", f"rollback: git branch -D {staged.branch}"]
+    return "\n".join(lines) + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `migrate` to the app."""
+    app.command(name="migrate")(migrate)

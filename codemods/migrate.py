@@ -1,0 +1,173 @@
+"""Plan a migration: validate the refs, merge the classes, rewrite every reference."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from codemods import scan
+from codemods._mtypes import Migration
+from codemods.detect import detect
+from codemods.diff import write_changes
+from codemods.index import build_index, find_model
+from codemods.merge import merge
+from codemods.rewrite import rewrite
+from codemods.types import (
+    ConflictPolicy,
+    Consolidation,
+    DuplicateGroup,
+    ModelDef,
+    ModelfoldError,
+    ModelIndex,
+)
+
+__all__ = ["Migration", "NothingToDo", "plan_auto", "plan_consolidation", "plan_migration"]
+
+
+class NothingToDo(ModelfoldError):
+    """The duplicates are already folded into the canonical class (a second run)."""
+
+
+def plan_consolidation(
+    root: Path, consolidation: Consolidation, *, excludes: Sequence[str] = (),
+    warn_on_import: bool = False,
+) -> Migration:
+    """Merge and rewrite one consolidation on the tree below root (nothing is written)."""
+    merged = merge(consolidation, root)
+    files = scan.source_files(root, excludes)
+    changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import)
+    return Migration(consolidation, merged, changeset)
+
+
+def plan_migration(
+    root: Path, canonical: str, duplicates: Sequence[str], *,
+    policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL, excludes: Sequence[str] = (),
+    warn_on_import: bool = False,
+) -> Migration:
+    """Validate `module:Class` refs and plan folding each duplicate into canonical."""
+    root = scan.resolve_root(root)
+    if not duplicates:
+        raise ModelfoldError("give at least one DUPLICATE model (dotted.module:ClassName)")
+    if canonical in duplicates:
+        raise ModelfoldError(f"the canonical class {canonical} is also given as a duplicate")
+    repeated = sorted({d for d in duplicates if list(duplicates).count(d) > 1})
+    if repeated:
+        raise ModelfoldError(f"duplicate given twice: {repeated[0]}")
+    index = build_index(root, excludes)
+    canon = _class_model(find_model(index, canonical))
+    found: list[ModelDef] = []
+    done: list[str] = []
+    for ref in duplicates:
+        try:
+            found.append(_class_model(find_model(index, ref)))
+        except ModelfoldError:
+            if not _reexports(root, index, ref, canon):
+                raise
+            done.append(ref)
+    if not found:
+        raise NothingToDo(f"{', '.join(done)} already re-exports {canonical}; nothing to do")
+    same = [d.ref for d in found if (d.path, d.line) == (canon.path, canon.line)]
+    if same:
+        raise ModelfoldError(f"{same[0]} is the canonical class itself, imported under another name")
+    return plan_consolidation(root, Consolidation(canon, tuple(found), policy),
+                              excludes=excludes, warn_on_import=warn_on_import)
+
+
+def _class_model(model: ModelDef) -> ModelDef:
+    if model.kind != "class":
+        raise ModelfoldError(f"{model.ref} is an imperative Table, not a model class")
+    return model
+
+
+def _reexports(root: Path, index: ModelIndex, ref: str, canon: ModelDef) -> bool:
+    """True when module `ref` names only re-exports the canonical class (a finished migration)."""
+    module, _, name = ref.partition(":")
+    files = [f for f in scan.source_files(root) if f.module == module]
+    if not files or name != canon.class_name:
+        return False
+    try:
+        tree = ast.parse(scan.read_text(root, files[0].path).lstrip("\ufeff"))
+    except (SyntaxError, ValueError, OSError):
+        return False
+    package = module if files[0].is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = node.module or ""
+        if node.level:
+            base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+            source = ".".join([*base, source] if source else base)
+        if source == canon.module and any(
+            a.name == canon.class_name and a.asname in (None, name) for a in node.names
+        ):
+            return True
+    return False
+
+
+def _group_key(group: DuplicateGroup) -> tuple[str, str, str, str]:
+    return (group.key, group.table or "", group.class_name, group.scope or "")
+
+
+def _plan_group(
+    root: Path, group: DuplicateGroup, policy: ConflictPolicy, excludes: Sequence[str],
+    warn_on_import: bool,
+) -> Migration | None:
+    canon = next(m for m in group.models if m.ref == group.canonical)
+    dups = tuple(m for m in group.models if m.ref != group.canonical and m.kind == "class")
+    if canon.kind != "class" or not dups:
+        return None
+    return plan_consolidation(root, Consolidation(canon, dups, policy), excludes=excludes,
+                              warn_on_import=warn_on_import)
+
+
+def plan_auto(
+    root: Path, *, policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL,
+    excludes: Sequence[str] = (), warn_on_import: bool = False,
+) -> list[Migration]:
+    """One migration per detected group (recommended canonical), planned one after another.
+
+    Each group after the first is planned on a scratch copy of the tree as the previous
+    migrations left it, so their changesets chain (combine them with `diff.combine`).
+    Groups with an imperative Table as canonical are skipped.
+    """
+    root = scan.resolve_root(root)
+    groups = detect(root, excludes).groups
+    if len(groups) <= 1:
+        planned = [_plan_group(root, g, policy, excludes, warn_on_import) for g in groups]
+        return [m for m in planned if m is not None]
+    migrations: list[Migration] = []
+    with tempfile.TemporaryDirectory(prefix="modelfold-auto-") as tmp:
+        scratch = Path(tmp) / "tree"
+        _copy_tree(root, scratch)
+        for key in [_group_key(g) for g in groups]:
+            current = {_group_key(g): g for g in detect(scratch, excludes).groups}
+            group = current.get(key)
+            if group is None:  # folded away by an earlier migration
+                continue
+            migration = _plan_group(scratch, group, policy, excludes, warn_on_import)
+            if migration is not None:
+                write_changes(scratch, migration.changeset)
+                migrations.append(migration)
+    return migrations
+
+
+def _copy_tree(root: Path, dest: Path) -> None:
+    """Copy the files git would list (or the whole walkable tree outside git) to dest."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            cwd=root, capture_output=True, check=True,
+        ).stdout.decode("utf-8", "surrogateescape")
+        paths = [p for p in out.split("\0") if p and (root / p).is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        shutil.copytree(root, dest, symlinks=True,
+                        ignore=shutil.ignore_patterns(*sorted(scan.SKIP_DIRS)))
+        return
+    for rel in sorted(paths):
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / rel, target)
