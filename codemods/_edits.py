@@ -101,12 +101,33 @@ def import_alias(name: str, asname: str | None, like: cst.ImportAlias | None) ->
 
 
 def keep_aliases(
-    original: Sequence[cst.ImportAlias], kept: Sequence[cst.ImportAlias]
+    original: Sequence[cst.ImportAlias], kept: Sequence[cst.ImportAlias], parenthesized: bool
 ) -> list[cst.ImportAlias]:
-    """The kept aliases, the last one taking the original last alias's comma (no dangling comma)."""
+    """The kept aliases, formatted as if the removed ones had never been there.
+
+    Without parentheses the new last alias loses its comma. Inside parentheses it keeps its own
+    comma and trailing comment, and takes the original last alias's line break and indent, so the
+    closing parenthesis stays where it was.
+    """
     out = list(kept)
-    if out and out[-1] is not original[-1]:
-        out[-1] = out[-1].with_changes(comma=original[-1].comma)
+    if not out or out[-1] is original[-1]:
+        return out
+    last = out[-1]
+    if not parenthesized:
+        out[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return out
+    mine, theirs = last.comma, original[-1].comma
+    if not isinstance(theirs, cst.Comma):
+        out[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    elif isinstance(mine, cst.Comma) and isinstance(mine.whitespace_after, cst.ParenthesizedWhitespace):
+        after = theirs.whitespace_after
+        if isinstance(after, cst.ParenthesizedWhitespace):
+            after = mine.whitespace_after.with_changes(
+                empty_lines=after.empty_lines, indent=after.indent, last_line=after.last_line
+            )
+        out[-1] = last.with_changes(comma=mine.with_changes(whitespace_after=after))
+    else:
+        out[-1] = last.with_changes(comma=theirs)
     return out
 
 

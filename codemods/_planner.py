@@ -196,7 +196,7 @@ class Planner:
             self.edits.replace[node] = from_statement(node, dest, rel).with_changes(names=names)
             return
         if kept:
-            self.edits.replace[node] = node.with_changes(names=keep_aliases(aliases, kept))
+            self.edits.replace[node] = node.with_changes(names=keep_aliases(aliases, kept, bool(node.lpar)))
         else:
             self.edits.remove.add(node)
         for dest, items in dests.items():
@@ -221,7 +221,7 @@ class Planner:
         if len(out) == len(aliases) and all(a is b for a, b in zip(out, aliases, strict=True)):
             return
         if out:
-            self.edits.replace[node] = node.with_changes(names=keep_aliases(aliases, out))
+            self.edits.replace[node] = node.with_changes(names=keep_aliases(aliases, out, False))
         else:
             self.edits.remove.add(node)
 
