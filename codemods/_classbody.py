@@ -101,6 +101,11 @@ def class_statements(cls: cst.ClassDef) -> list[cst.BaseStatement]:
     return [s for s in cls.body.body if isinstance(s, cst.BaseStatement)]
 
 
+def leading_lines(stmt: cst.BaseStatement) -> list[cst.EmptyLine]:
+    """The blank and comment lines above a statement."""
+    return list(getattr(stmt, "leading_lines", ()))
+
+
 def kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
     """A keyword argument's value node, or None."""
     for arg in call.args:
@@ -202,6 +207,12 @@ def assignment(member: Member) -> tuple[cst.Call | None, cst.Annotation | None]:
         return None, None
     _, value, annotation = parts
     return (value if isinstance(value, cst.Call) else None), annotation
+
+
+def assignment_value(member: Member) -> cst.BaseExpression | None:
+    """The assigned value of an assignment member."""
+    parts = _assign_parts(member.stmts[0])
+    return parts[1] if parts is not None else None
 
 
 def mapped_inner(annotation: cst.Annotation | None) -> cst.BaseExpression | None:

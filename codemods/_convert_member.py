@@ -49,7 +49,12 @@ def convert_member(member: Member, ctx: ConvertContext) -> tuple[Member, list[st
         stmt, notes = _convert_column(member, ctx)
     else:
         stmt, notes = _convert_relationship(member, ctx)
-    return Member(member.name, member.kind, (stmt,), "mapped_column" if member.kind == "column" else member.call, True), notes
+    call = "mapped_column" if member.kind == "column" else member.call
+    return Member(member.name, member.kind, (stmt,), call, True), notes
+
+
+LINE_LENGTH = 99
+INDENT = "    "
 
 
 def _with_annotation(stmt: cst.BaseStatement, annotation: str, value: cst.BaseExpression) -> cst.BaseStatement:
@@ -62,7 +67,26 @@ def _with_annotation(stmt: cst.BaseStatement, annotation: str, value: cst.BaseEx
         value=value,
         semicolon=small.semicolon,
     )
-    return stmt.with_changes(body=[new])
+    line = stmt.with_changes(body=[new], leading_lines=[])
+    return _wrap(line).with_changes(leading_lines=stmt.leading_lines)
+
+
+def _wrap(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """Put a too-long one-line call's arguments on their own line, as black would."""
+    text = code(stmt)
+    first = text.split("\n", 1)[0]
+    small = stmt.body[0]
+    if (len(INDENT + first) <= LINE_LENGTH or "\n" in text.rstrip("\n") or not isinstance(small, cst.AnnAssign)
+            or not isinstance(small.value, cst.Call) or not small.value.args):
+        return stmt
+    call = small.value
+    head = code(small.target) + ": " + code(small.annotation.annotation) + " = " + code(call.func)
+    args = "".join(code(a) for a in call.args).strip().rstrip(",")
+    # continuation lines are relative: libcst adds the enclosing block's indentation
+    wrapped = f"{head}(\n{INDENT}{args}\n)\n"
+    parsed = cst.parse_statement(wrapped)
+    assert isinstance(parsed, cst.SimpleStatementLine)
+    return parsed.with_changes(trailing_whitespace=stmt.trailing_whitespace)
 
 
 def _drop_kwarg(call: cst.Call, name: str) -> cst.Call:

@@ -82,3 +82,53 @@ def model_sites(root: Path, extra: dict[str, str] | None = None) -> dict[str, li
         for site in sites_in_text(text, source.module):
             out.setdefault(site.class_name, []).append(site)
     return out
+
+
+def _backref_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Call) and node.args:
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
+    return None
+
+
+def backrefs_in_text(text: str, module: str, classes: set[str]) -> list[tuple[str, str, str]]:
+    """(owner `module:Class`, attribute, backref name) of relationships to `classes` with a backref."""
+    try:
+        tree = ast.parse(text.lstrip("\ufeff"))
+    except SyntaxError:
+        return []
+    found: list[tuple[str, str, str]] = []
+    for cls in ast.walk(tree):
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for stmt in cls.body:
+            value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
+            if not isinstance(value, ast.Call) or not isinstance(target, ast.Name) or not value.args:
+                continue
+            first = value.args[0]
+            name = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else (
+                first.id if isinstance(first, ast.Name) else None)
+            if name is None or name.rsplit(".", 1)[-1] not in classes:
+                continue
+            for kw in value.keywords:
+                backref = _backref_name(kw.value) if kw.arg == "backref" else None
+                if backref is not None:
+                    found.append((f"{module}:{cls.name}", target.id, backref))
+    return found
+
+
+def backrefs_to(root: Path, classes: set[str]) -> list[tuple[str, str, str]]:
+    """Every relationship in the tree that targets one of `classes` by name and declares a backref."""
+    found: list[tuple[str, str, str]] = []
+    for source in scan.source_files(root):
+        try:
+            text = scan.read_text(root, source.path)
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "backref" in text:
+            found.extend(backrefs_in_text(text, source.module, classes))
+    return sorted(found)

@@ -43,23 +43,28 @@ print(json.dumps(out, sort_keys=True))
 '''
 
 
-def run_models(files: dict[str, str], modules: list[str]) -> tuple[dict[str, str], str | None]:
-    """Write `files` (relative path -> text) to a fresh dir, import `modules` in a subprocess.
+def probe_tree(tree: Path, modules: list[str]) -> tuple[dict[str, str], str | None]:
+    """Import `modules` (in this order) from `tree` in a fresh interpreter, configure the mappers.
 
     Returns (DDL per "table [dialect]", error of import/configure_mappers or None).
     """
+    proc = subprocess.run(
+        [sys.executable, "-B", "-c", PROBE, *modules], cwd=tree, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    return result["ddl"], result["error"]
+
+
+def run_models(files: dict[str, str], modules: list[str]) -> tuple[dict[str, str], str | None]:
+    """Write `files` (relative path -> text) to a fresh dir and probe `modules` there."""
     with tempfile.TemporaryDirectory() as tmp:
         for rel, text in files.items():
             path = Path(tmp, rel)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-        proc = subprocess.run(
-            [sys.executable, "-c", PROBE, *modules], cwd=tmp, capture_output=True, text=True,
-            timeout=120, check=False,
-        )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    return result["ddl"], result["error"]
+        return probe_tree(Path(tmp), modules)
 
 
 def test_run_models_reports_a_mapping_error() -> None:

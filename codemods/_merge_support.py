@@ -1,0 +1,139 @@
+"""Merge helpers: `__table_args__` union, relationship targets, TYPE_CHECKING imports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods._classbody import (
+    Member,
+    Resolver,
+    assignment,
+    code,
+    column_key,
+    kwarg,
+    leading_lines,
+    literal_bool,
+    positional,
+    string_value,
+)
+from codemods._imports import bindings
+from codemods._lookup import ModelSite
+from codemods._tableargs import item_key, option_key, parse_table_args, render, single_column_index
+
+TableConflict = tuple[str, str, str, str, str]  # attribute, kind, canonical, duplicate, resolution
+
+
+def _indexed_columns(columns: Sequence[tuple[Member, Resolver]]) -> set[str]:
+    """Attribute and column names of columns declared with index=True."""
+    found: set[str] = set()
+    for member, resolver in columns:
+        call, _ = assignment(member)
+        if call is None or literal_bool(kwarg(call, "index")) is not True:
+            continue
+        found.add(member.name)
+        facts = dict(column_key(member, resolver) or ())
+        found.add(facts.get("column_name", member.name))
+    return found
+
+
+def unite_table_args(
+    mine: Member | None,
+    theirs: Member,
+    canon_resolver: Resolver,
+    dup_resolver: Resolver,
+    columns: Sequence[tuple[Member, Resolver]],
+    indent: str,
+) -> tuple[Member | None, list[TableConflict], str | None]:
+    """The united `__table_args__` member (None: keep as is), conflicts, and a note."""
+    ours, other = parse_table_args(mine), parse_table_args(theirs)
+    if ours is None or other is None:
+        if mine is not None and code(mine.stmts[0]).strip() != code(theirs.stmts[0]).strip():
+            return None, [("__table_args__", "table_args", mine.text(), theirs.text(), "kept canonical")], None
+        return (theirs if mine is None else None), [], None
+    conflicts: list[TableConflict] = []
+    indexed = _indexed_columns(columns)
+    items = list(ours.items)
+    seen = {item_key(i) for i in items}
+    for item in other.items:
+        key = item_key(item)
+        if key in seen:
+            continue
+        column = single_column_index(item, dup_resolver)
+        if column is not None and column in indexed:
+            conflicts.append((column, "index", f"{column} = ...(index=True)", code(item),
+                              "kept the column's index=True; dropped the duplicate Index"))
+            continue
+        seen.add(key)
+        items.append(item)
+    options = list(ours.options)
+    keys = {option_key(o): o for o in options}
+    for option in other.options:
+        key = option_key(option)
+        if key not in keys:
+            options.append(option)
+            keys[key] = option
+        elif code(keys[key].value).strip() != code(option.value).strip():
+            conflicts.append(("__table_args__", "table_args", code(keys[key]), code(option), "kept canonical"))
+    if len(items) == len(ours.items) and len(options) == len(ours.options) and mine is not None:
+        return None, conflicts, None
+    text = render(items, options, indent)
+    template = (mine or theirs).stmts[0]
+    stmt = cst.parse_statement(text)
+    stmt = stmt.with_changes(leading_lines=leading_lines(template))
+    return Member("__table_args__", "dunder", (stmt,)), conflicts, None
+
+
+def relationship_targets(converted: Sequence[Member], class_name: str) -> list[str]:
+    """Class names the merged class's relationships point at (first positional string)."""
+    found: list[str] = []
+    for member in converted:
+        if member.kind != "relationship":
+            continue
+        call, _ = assignment(member)
+        args = positional(call) if call is not None else []
+        target = string_value(args[0]) if args else None
+        if target is not None and "." not in target and target != class_name and target not in found:
+            found.append(target)
+    return found
+
+
+def _type_checking_block(tree: cst.Module) -> int | None:
+    for i, stmt in enumerate(tree.body):
+        if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
+            name = get_full_name_for_node(stmt.test)
+            if name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING":
+                return i
+    return None
+
+
+def add_type_checking_imports(
+    tree: cst.Module, targets: Sequence[str], sites: dict[str, list[ModelSite]], module: str
+) -> cst.Module:
+    """Import relationship targets under the module's existing `if TYPE_CHECKING:` block."""
+    at = _type_checking_block(tree)
+    if at is None:
+        return tree
+    known = bindings(tree)
+    block = tree.body[at]
+    assert isinstance(block, cst.If) and isinstance(block.body, cst.IndentedBlock)
+    body = list(block.body.body)
+    texts = [code(s).strip() for s in body]
+    was_sorted = texts == sorted(texts)
+    added = False
+    for target in targets:
+        candidates = [s for s in sites.get(target, []) if s.module != module]
+        if target in known or len(candidates) != 1:
+            continue
+        stmt = cst.parse_statement(f"from {candidates[0].module} import {target}\n")
+        body.append(stmt)
+        added = True
+    if not added:
+        return tree
+    if was_sorted:
+        body.sort(key=lambda s: code(s).strip())
+    new_block = block.with_changes(body=block.body.with_changes(body=body))
+    return tree.with_changes(body=[new_block if i == at else s for i, s in enumerate(tree.body)])
+

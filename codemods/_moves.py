@@ -1,0 +1,259 @@
+"""Names the merged class brings from a duplicate's module: imports to add, definitions to move."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods._classbody import leading_lines
+from codemods._imports import Binding, ImportPlanner, bindings
+
+
+def names_used(nodes: Iterable[cst.CSTNode]) -> list[str]:
+    """Names read by the nodes, in order (attribute names and keyword names excluded)."""
+    found: list[str] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value not in found:
+                found.append(node.value)
+
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            # string annotations such as Mapped["UserStatus"] name things too
+            value = node.evaluated_value
+            if isinstance(value, str) and value.isidentifier() and value not in found:
+                found.append(value)
+
+    collector = Collector()
+    for node in nodes:
+        node.visit(collector)
+    return found
+
+
+def absolute_module(module: str, is_package: bool, relative: str) -> str:
+    """`..x` seen from `module` -> absolute dotted name."""
+    dots = len(relative) - len(relative.lstrip("."))
+    if dots == 0:
+        return relative
+    parts = module.split(".")
+    base = parts if is_package else parts[:-1]
+    base = base[: len(base) - (dots - 1)] if dots > 1 else base
+    rest = relative[dots:]
+    return ".".join([*base, rest] if rest else base)
+
+
+def top_level_defs(module: cst.Module) -> dict[str, cst.BaseStatement]:
+    """Top-level classes, functions and simple assignments by name."""
+    defs: dict[str, cst.BaseStatement] = {}
+    for stmt in module.body:
+        if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+            defs[stmt.name.value] = stmt
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = small.targets if isinstance(small, cst.Assign) else (
+                    [small] if isinstance(small, cst.AnnAssign) else [])
+                for t in targets:
+                    if isinstance(t.target, cst.Name):
+                        defs[t.target.value] = stmt
+    return defs
+
+
+@dataclass
+class Carrier:
+    """Resolves names of carried members in the duplicate's module into canonical imports/moves."""
+
+    dup_tree: cst.Module
+    dup_module: str
+    dup_is_package: bool
+    dup_class: str
+    canon_module: str
+    planner: ImportPlanner
+    moved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._dup_binds = bindings(self.dup_tree)
+        self._dup_defs = top_level_defs(self.dup_tree)
+        self._canon_binds = bindings(self.planner.module)
+        self._done: set[str] = set()
+
+    def _origin(self, bind: Binding, in_dup: bool) -> tuple[str, str | None]:
+        module = bind.module
+        if in_dup and module.startswith("."):
+            module = absolute_module(self.dup_module, self.dup_is_package, module)
+        return module, bind.obj
+
+    def carry(self, nodes: Sequence[cst.CSTNode]) -> None:
+        """Make every name the nodes use available in the canonical module."""
+        for name in names_used(nodes):
+            self._carry_name(name)
+
+    def _carry_name(self, name: str) -> None:
+        if name in self._done or name == self.dup_class:
+            return
+        self._done.add(name)
+        dup = [b for b in self._dup_binds.get(name, []) if b.runtime] or self._dup_binds.get(name, [])
+        if not dup:
+            return  # builtin, local variable, or a name the duplicate's module never binds
+        bind = dup[0]
+        canon = [b for b in self._canon_binds.get(name, []) if b.runtime]
+        moving = any(self._imports_from_dup(b) for b in self._canon_binds.get(name, []))
+        if canon and not moving:
+            if bind.how != "def" and [self._origin(b, False) for b in canon[:1]] != [self._origin(bind, True)]:
+                self.notes.append(f"name {name} means different things in {self.dup_module} and "
+                                  f"{self.canon_module}; the canonical meaning is used")
+            return
+        if bind.how == "def":
+            self.move(name)
+            return
+        module, obj = self._origin(bind, True)
+        if bind.how == "from":
+            self.planner.require(module, obj, name if name != obj else None)
+        else:
+            top = module.split(".")[0]
+            self.planner.require(module, None, name if name != top else None)
+
+    def _imports_from_dup(self, bind: Binding) -> bool:
+        return bind.how == "from" and self.is_dup_module(bind.module)
+
+    def is_dup_module(self, module: str) -> bool:
+        """Whether a module name written in the canonical module is the duplicate's module."""
+        return self._abs_canon(module) == self.dup_module
+
+    def _abs_canon(self, module: str) -> str:
+        if not module.startswith("."):
+            return module
+        return absolute_module(self.canon_module, False, module)
+
+    def move(self, name: str) -> None:
+        """Move a top-level definition of the duplicate's module (and what it needs)."""
+        stmt = self._dup_defs.get(name)
+        if stmt is None:
+            self.notes.append(f"{name} is imported from {self.dup_module} but not defined there; left as is")
+            return
+        if name in self.moved:
+            return
+        self.moved.append(name)
+        self._done.add(name)
+        uses = names_used([stmt])
+        if self.dup_class in uses:
+            self.notes.append(f"{name} refers to {self.dup_class}; check the moved definition")
+        self.carry([stmt])
+
+    def seed_from_canonical_imports(self) -> None:
+        """Names the canonical module imports from the duplicate's module must move (no cycle)."""
+        for local, binds in self._canon_binds.items():
+            for b in binds:
+                if self._imports_from_dup(b) and b.obj is not None and b.obj != self.dup_class:
+                    self.move(b.obj)
+                    if local != b.obj:
+                        self.notes.append(f"{b.obj} is imported as {local}; the alias is kept by the import")
+
+    def moved_statements(self) -> list[cst.BaseStatement]:
+        """The statements to insert, in the duplicate module's order, without duplicates."""
+        wanted = {id(self._dup_defs[n]) for n in self.moved if n in self._dup_defs}
+        return [s for s in self.dup_tree.body if id(s) in wanted]
+
+
+def _filter_import(stmt: cst.BaseStatement, carrier: Carrier) -> cst.BaseStatement | None:
+    """The statement without imports of moved names from the duplicate's module; None if empty."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return stmt
+    body: list[cst.BaseSmallStatement] = []
+    for small in stmt.body:
+        if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            mod = "." * len(small.relative) + (get_full_name_for_node(small.module) or "" if small.module else "")
+            if carrier.is_dup_module(mod):
+                kept = [a for a in small.names if get_full_name_for_node(a.name) not in carrier.moved]
+                if not kept:
+                    continue
+                if len(kept) != len(small.names):
+                    kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    small = small.with_changes(names=kept)
+        body.append(small)
+    if not body:
+        return None
+    if len(body) != len(stmt.body):
+        body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+    return stmt.with_changes(body=body)
+
+
+def _filter_body(body: Sequence[cst.BaseStatement], carrier: Carrier) -> list[cst.BaseStatement]:
+    out: list[cst.BaseStatement] = []
+    pending: Sequence[cst.EmptyLine] = ()
+    for stmt in body:
+        if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
+            inner = _filter_body([s for s in stmt.body.body if isinstance(s, cst.BaseStatement)], carrier)
+            block = stmt.body.with_changes(body=inner)
+            new: cst.BaseStatement | None = stmt.with_changes(body=block) if inner else None
+        else:
+            new = _filter_import(stmt, carrier)
+        if new is None:
+            pending = pending or leading_lines(stmt)
+            continue
+        if pending and not leading_lines(new):
+            new = new.with_changes(leading_lines=pending)
+        pending = ()
+        out.append(new)
+    return out
+
+
+def drop_moved_imports(tree: cst.Module, carrier: Carrier) -> cst.Module:
+    """The canonical module without its imports of the moved names."""
+    if not carrier.moved:
+        return tree
+    return tree.with_changes(body=_filter_body(tree.body, carrier))
+
+
+def insert_moved(tree: cst.Module, stmts: list[cst.BaseStatement]) -> cst.Module:
+    """Insert moved definitions after the module's leading imports (before any use)."""
+    if not stmts:
+        return tree
+    body = list(tree.body)
+    index = 0
+    for i, stmt in enumerate(body):
+        if _is_header(stmt, i):
+            index = i + 1
+        else:
+            break
+    placed = [s.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *_comments(s)]) for s in stmts]
+    if index < len(body):
+        nxt = body[index]
+        body[index] = nxt.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *_comments(nxt)])
+    return tree.with_changes(body=[*body[:index], *placed, *body[index:]])
+
+
+def _comments(stmt: cst.BaseStatement) -> list[cst.EmptyLine]:
+    lines = leading_lines(stmt)
+    while lines and lines[0].comment is None:
+        lines.pop(0)
+    return lines
+
+
+def _is_header(stmt: cst.BaseStatement, index: int) -> bool:
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return all(
+            isinstance(s, (cst.Import, cst.ImportFrom))
+            or (index == 0 and isinstance(s, cst.Expr) and isinstance(s.value, cst.SimpleString))
+            for s in stmt.body
+        )
+    if isinstance(stmt, cst.If):
+        name = get_full_name_for_node(stmt.test)
+        return name is not None and name.endswith("TYPE_CHECKING")
+    if isinstance(stmt, cst.Try):
+        return all(
+            isinstance(s, cst.SimpleStatementLine) and all(isinstance(x, (cst.Import, cst.ImportFrom)) for x in s.body)
+            for s in stmt.body.body
+        )
+    return False

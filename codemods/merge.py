@@ -1,0 +1,266 @@
+"""Fold duplicate model classes into the canonical one: union of members, Mapped style, conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from codemods import scan
+from codemods._classbody import (
+    KIND_ORDER,
+    Member,
+    Resolver,
+    class_statements,
+    describe,
+    leading_lines,
+    member_key,
+    members,
+)
+from codemods._convert_member import ConvertContext, convert_member
+from codemods._imports import ImportPlanner
+from codemods._lookup import backrefs_to, model_sites
+from codemods._merge_support import add_type_checking_imports, relationship_targets, unite_table_args
+from codemods._moves import Carrier, drop_moved_imports, insert_moved
+from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
+from codemods.types import (
+    Conflict,
+    ConflictPolicy,
+    Consolidation,
+    MergeResult,
+    ModelDef,
+    ModelfoldError,
+    MovedName,
+)
+
+__all__ = ["MergeConflictError", "merge"]
+
+
+class MergeConflictError(ModelfoldError):
+    """Policy `fail` met real differences; `.conflicts` lists them. Nothing was written."""
+
+    def __init__(self, conflicts: tuple[Conflict, ...]) -> None:
+        self.conflicts = conflicts
+        names = ", ".join(f"{c.attribute} ({c.kind})" for c in conflicts)
+        super().__init__(f"{len(conflicts)} merge conflict(s), nothing written: {names}")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One parsed model module: the class and what converting its members needs."""
+
+    model: ModelDef
+    tree: cst.Module
+    resolver: Resolver
+    cls: cst.ClassDef
+    impls: dict[str, cst.BaseExpression]
+
+
+@dataclass
+class _Slot:
+    """A member of the merged class and the module it comes from (0 = canonical)."""
+
+    member: Member
+    source: int
+
+
+def _load(root: Path, model: ModelDef) -> _Source:
+    try:
+        text = scan.read_text(root, model.path)
+    except OSError as exc:
+        raise ModelfoldError(f"cannot read {model.path}: {exc.strerror}") from exc
+    try:
+        tree = scan.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ModelfoldError(f"cannot parse {model.path}: {exc.message}") from exc
+    cls = next((s for s in tree.body if isinstance(s, cst.ClassDef) and s.name.value == model.class_name), None)
+    if cls is None:
+        raise ModelfoldError(f"no top-level class {model.class_name} in {model.path}")
+    return _Source(model, tree, Resolver(tree), cls, local_type_impls(tree))
+
+
+def _place(slots: list[_Slot], slot: _Slot) -> None:
+    """Insert after the last member of the same kind, else after the nearest earlier kind."""
+    order = KIND_ORDER.index(slot.member.kind)
+    same = [i for i, s in enumerate(slots) if s.member.kind == slot.member.kind]
+    if same and slot.member.kind in ("column", "relationship"):
+        # joining a group: drop the blank lines that separated it from another group (comments stay)
+        first = slot.member.stmts[0]
+        lines = leading_lines(first)
+        while lines and lines[0].comment is None:
+            lines.pop(0)
+        stmts = (first.with_changes(leading_lines=lines), *slot.member.stmts[1:])
+        member = slot.member
+        slot = _Slot(Member(member.name, member.kind, stmts, member.call, member.annotated), slot.source)
+        slots.insert(same[-1] + 1, slot)
+        return
+    if same:
+        slots.insert(same[-1] + 1, slot)
+        return
+    lower = [i for i, s in enumerate(slots) if KIND_ORDER.index(s.member.kind) < order]
+    slots.insert(lower[-1] + 1 if lower else 0, slot)
+
+
+def _resolution(policy: ConflictPolicy) -> str:
+    return {
+        ConflictPolicy.KEEP_CANONICAL: "kept canonical",
+        ConflictPolicy.KEEP_DUPLICATE: "kept duplicate",
+        ConflictPolicy.FAIL: "failed: nothing written",
+    }[policy]
+
+
+@dataclass
+class _Merger:
+    consolidation: Consolidation
+    root: Path
+
+    def __post_init__(self) -> None:
+        c = self.consolidation
+        self.sources = [_load(self.root, c.canonical)] + [_load(self.root, d) for d in c.duplicates]
+        canon = self.sources[0]
+        self.planner = ImportPlanner(canon.tree)
+        self.slots = [_Slot(m, 0) for m in self._members(0)]
+        self.conflicts: list[Conflict] = []
+        self.notes: list[str] = []
+        self.carriers: dict[int, Carrier] = {}
+
+    def _members(self, index: int) -> list[Member]:
+        source = self.sources[index]
+        return members(class_statements(source.cls), source.resolver)
+
+    def _find(self, name: str) -> int | None:
+        return next((i for i, s in enumerate(self.slots) if s.member.name == name), None)
+
+    def _conflict(self, attribute: str, kind: str, canonical: str, duplicate: str, dup: int,
+                  resolution: str | None = None) -> None:
+        self.conflicts.append(Conflict(
+            attribute=attribute, kind=kind, canonical=canonical, duplicate=duplicate,
+            duplicate_ref=self.sources[dup].model.ref,
+            resolution=resolution or _resolution(self.consolidation.policy),
+        ))
+
+    def fold(self, dup: int) -> None:
+        """Fold one duplicate's members into the slots."""
+        source = self.sources[dup]
+        carrier = Carrier(source.tree, source.model.module, source.model.path.endswith("__init__.py"),
+                          source.model.class_name, self.sources[0].model.module, self.planner)
+        carrier.seed_from_canonical_imports()
+        self.carriers[dup] = carrier
+        for member in self._members(dup):
+            if member.name in ("__tablename__", "__table_args__"):
+                continue
+            at = self._find(member.name)
+            if at is None:
+                _place(self.slots, _Slot(member, dup))
+                continue
+            mine = self.slots[at]
+            if member.kind == "docstring":
+                continue  # the canonical docstring stays
+            ours = member_key(mine.member, self.sources[mine.source].resolver)
+            theirs = member_key(member, source.resolver)
+            if mine.member.kind == member.kind and ours == theirs:
+                continue
+            kind = member.kind if mine.member.kind == member.kind else f"{mine.member.kind}/{member.kind}"
+            if member.name == "__mapper_args__":
+                kind = "mapper_args"
+            self._conflict(member.name, kind, mine.member.text(), member.text(), dup)
+            if member.kind == "column":
+                self.notes.append(f"{member.name}: canonical {describe(ours)}; duplicate {describe(theirs)}")
+            if self.consolidation.policy is ConflictPolicy.KEEP_DUPLICATE:
+                self.slots[at] = _Slot(member, dup)
+        self._table_args(dup)
+
+    def _table_args(self, dup: int) -> None:
+        at = self._find("__table_args__")
+        theirs = next((m for m in self._members(dup) if m.name == "__table_args__"), None)
+        if theirs is None:
+            return
+        mine = self.slots[at].member if at is not None else None
+        columns = [(s.member, self.sources[s.source].resolver) for s in self.slots if s.member.kind == "column"]
+        merged, conflicts, note = unite_table_args(
+            mine, theirs, self.sources[0].resolver, self.sources[dup].resolver, columns,
+            self.sources[0].tree.default_indent,
+        )
+        for attribute, kind, ours, other, resolution in conflicts:
+            self._conflict(attribute, kind, ours, other, dup, resolution)
+        if note:
+            self.notes.append(note)
+        if merged is None:
+            return
+        if at is None:
+            _place(self.slots, _Slot(merged, dup))
+        else:
+            self.slots[at] = _Slot(merged, 0 if merged is mine else dup)
+
+    def check_backrefs(self) -> None:
+        """A backref from another model onto a name the merged class defines collides at configure time."""
+        names = {s.member.name: s for s in self.slots}
+        classes = {s.model.class_name for s in self.sources}
+        refs = {s.model.ref for s in self.sources}
+        for owner, attribute, backref in backrefs_to(self.root, classes):
+            if owner in refs or backref not in names:
+                continue
+            slot = names[backref]
+            defined = f"{owner}.{attribute} backref={backref!r}"
+            if slot.source == 0:
+                self.notes.append(f"{defined} collides with canonical attribute {backref} (already before the merge)")
+                continue
+            self._conflict(backref, "backref", defined, slot.member.text(), slot.source,
+                           "failed: nothing written" if self.consolidation.policy is ConflictPolicy.FAIL
+                           else f"dropped the duplicate's {backref}: {owner}.{attribute} already provides it")
+            self.slots.remove(slot)
+
+    def render(self) -> cst.Module:
+        """The canonical module with the merged class, moved names and imports."""
+        canon = self.sources[0]
+        table = class_table(canon.cls)
+        fks = own_fk_tables([s.cls for s in self.sources])
+        sites = model_sites(self.root)
+        body: list[cst.BaseStatement] = []
+        converted: list[Member] = []
+        for slot in self.slots:
+            source = self.sources[slot.source]
+            ctx = ConvertContext(source.resolver, self.planner, canon.model.class_name, table, fks, sites,
+                                 source.impls, canon.model.module)
+            new, notes = convert_member(slot.member, ctx)
+            self.notes.extend(notes)
+            converted.append(new)
+            body.extend(new.stmts)
+            if slot.source:
+                self.carriers[slot.source].carry(new.stmts)
+        cls = canon.cls.with_changes(body=canon.cls.body.with_changes(body=body))
+        tree = canon.tree.with_changes(body=[cls if s is canon.cls else s for s in canon.tree.body])
+        for carrier in self.carriers.values():
+            tree = drop_moved_imports(tree, carrier)
+            tree = insert_moved(tree, carrier.moved_statements())
+            self.notes.extend(carrier.notes)
+        tree = self.planner.apply(tree)
+        targets = relationship_targets(converted, canon.model.class_name)
+        tree = add_type_checking_imports(tree, targets, sites, canon.model.module)
+        return drop_unused_imports(tree, [("sqlalchemy", "Column")])
+
+
+def merge(consolidation: Consolidation, root: Path) -> MergeResult:
+    """Merge the duplicates into the canonical class; pure: returns the new canonical module text."""
+    merger = _Merger(consolidation, root)
+    for index in range(1, len(merger.sources)):
+        merger.fold(index)
+    merger.check_backrefs()
+    conflicts = tuple(merger.conflicts)
+    if consolidation.policy is ConflictPolicy.FAIL and conflicts:
+        raise MergeConflictError(conflicts)
+    tree = merger.render()
+    canon = consolidation.canonical
+    moved = tuple(
+        MovedName(name, merger.sources[i].model.module, canon.module)
+        for i, carrier in sorted(merger.carriers.items())
+        for name in carrier.moved
+    )
+    return MergeResult(
+        canonical_path=canon.path,
+        canonical_text=scan.module_text(tree),
+        conflicts=conflicts,
+        moved=moved,
+        notes=tuple(dict.fromkeys(merger.notes)),
+    )
