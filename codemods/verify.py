@@ -99,7 +99,10 @@ def run_tests(tree: Path, command: str, side: str, timeout: float = 1800.0) -> T
         code, output = -1, f"timed out after {timeout:g}s"
     except OSError as exc:
         code, output = 127, f"cannot run {command!r}: {exc}"
-    tail = "\n".join(output.strip().splitlines()[-5:])
+    lines = output.strip().splitlines()
+    first_error = next((line for line in lines if line.startswith("E ")), None)
+    kept = lines[-3:] if first_error is None or first_error in lines[-3:] else [first_error, *lines[-3:]]
+    tail = "\n".join(kept)
     return TestRun(side, command, code, tail, round(time.monotonic() - start, 2))
 
 
