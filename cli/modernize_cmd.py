@@ -1,0 +1,48 @@
+"""`modelfold modernize`: convert legacy `Column(...)` model classes to SQLAlchemy 2.0 Mapped style."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import output
+from codemods.convert import modernize
+from codemods.diff import apply_changeset, render_diff
+from codemods.types import ModelfoldError
+
+Target = Annotated[str, typer.Argument(metavar="TARGET", help="pkg.module (every legacy model) or pkg.module:Class.")]
+Root = Annotated[Path, typer.Option("--root", help="Root of the target tree.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the unified diff; change nothing (default).")]
+Apply = Annotated[bool, typer.Option("--apply", help="Write the converted file in place (atomically).")]
+
+
+def modernize_command(target: Target, root: Root = Path("."), dry_run: DryRun = False, apply: Apply = False) -> None:
+    """Convert legacy Column/relationship attributes of TARGET to Mapped[...] = mapped_column(...)."""
+    if dry_run and apply:
+        output.fail("--dry-run and --apply exclude each other")
+    try:
+        changeset = modernize(root, target)
+    except ModelfoldError as exc:
+        output.fail(str(exc))
+    for warning in changeset.warnings:
+        output.stderr.print(f"note: {warning}", markup=False)
+    if not changeset.changes:
+        output.stderr.print(f"nothing to convert in {target}", markup=False)
+        return
+    if apply:
+        try:
+            written = apply_changeset(root.resolve(), changeset)
+        except (ModelfoldError, OSError) as exc:
+            output.fail(str(exc))
+        for path in written:
+            output.stderr.print(f"converted {path}", markup=False)
+        return
+    sys.stdout.write(render_diff(changeset))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `modernize` to the app."""
+    app.command(name="modernize")(modernize_command)
