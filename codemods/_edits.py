@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import libcst as cst
+
+StatementT = TypeVar("StatementT", cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 
 @dataclass
@@ -146,9 +149,12 @@ def from_statement(
 class Apply(cst.CSTTransformer):
     """Apply planned Edits in one pass; empty blocks get `pass`, empty lines go away."""
 
-    def __init__(self, edits: Edits) -> None:
+    def __init__(self, edits: Edits, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
         super().__init__()
         self.edits = edits
+        self.parents = parents
+        # blank lines and comments above a removed line move to the next line of the same block
+        self._pending: dict[int, Sequence[cst.EmptyLine]] = {}
 
     def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
@@ -161,10 +167,20 @@ class Apply(cst.CSTTransformer):
         if isinstance(original_node, cst.SimpleString) and original_node in edits.splices:
             return _spliced(original_node, edits.splices[original_node])
         if isinstance(updated_node, cst.SimpleStatementLine):
-            return self._line(original_node, updated_node)
+            return self._line(original_node, self._take_pending(original_node, updated_node))
+        if isinstance(updated_node, cst.BaseCompoundStatement):
+            return self._take_pending(original_node, updated_node)
         if isinstance(updated_node, cst.IndentedBlock) and not updated_node.body:
             return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
         return updated_node
+
+    def _take_pending(self, original: cst.CSTNode, updated: StatementT) -> StatementT:
+        pending: Sequence[cst.EmptyLine] | None = self._pending.pop(id(self.parents.get(original)), None)
+        if pending is None:
+            return updated
+        own: Sequence[cst.EmptyLine] = updated.leading_lines
+        lines = list(pending) + list(own)
+        return updated.with_changes(leading_lines=lines)
 
     def _line(
         self, original: cst.CSTNode, updated: cst.SimpleStatementLine
@@ -172,6 +188,8 @@ class Apply(cst.CSTTransformer):
         inserts: list[cst.CSTNode] = list(self.edits.after.get(original, []))
         if not updated.body:
             if not inserts:
+                if updated.leading_lines:
+                    self._pending[id(self.parents.get(original))] = updated.leading_lines
                 return cst.RemovalSentinel.REMOVE
             first = inserts[0]
             assert isinstance(first, cst.SimpleStatementLine)

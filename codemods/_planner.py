@@ -324,4 +324,4 @@ def rewrite_source(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[s
     edits = planner.run()
     if not edits:
         return text, planner.warnings
-    return scan.module_text(wrapper.module.visit(Apply(edits))), planner.warnings
+    return scan.module_text(wrapper.module.visit(Apply(edits, resolver.parents))), planner.warnings
