@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +85,46 @@ def test_conflict_policy_fail_exits_3_and_creates_nothing(seed: Path) -> None:
     assert code == 3, err
     assert "email" in err  # String(320) vs String(255): a real conflict in the seed
     assert repo_state(seed) == before
+
+
+LOCAL_APP = """
+import sys
+import typer
+from cli import migrate_cmd
+app = typer.Typer()
+migrate_cmd.register(app)
+@app.callback()
+def _root() -> None:
+    pass
+app(args=["migrate", *sys.argv[1:]])
+"""
+
+
+def read_all(fd: int) -> bytes:
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO once the child closed the pty
+            return out
+        if not chunk:
+            return out
+        out += chunk
+
+
+def test_dry_run_diff_is_coloured_on_a_terminal_only(seed: Path) -> None:
+    args = [CANONICAL, DUPLICATE, "--root", str(seed), "--dry-run"]
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env["TERM"] = "xterm-256color"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", LOCAL_APP, *args], stdout=slave,
+                            stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    shown = read_all(master)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    assert b"\x1b[" in shown and b"diff --git a/backend/app/users/models.py" in shown
+    piped = subprocess.run([sys.executable, "-c", LOCAL_APP, *args], capture_output=True, env=env,
+                           timeout=120, check=True)
+    assert b"\x1b[" not in piped.stdout
+    assert piped.stdout.startswith(b"diff --git a/")
