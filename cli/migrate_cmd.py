@@ -141,6 +141,9 @@ def _stage(
     except VerificationFailed as exc:
         for msg in exc.verification.messages:
             output.stderr.print(f"verify: {msg}", markup=False)
+        if report_file is not None:
+            text = report.markdown_report(migrations, verification=exc.verification)
+            report_file.write_text(text, encoding="utf-8")
         output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
     except ModelfoldError as exc:
         output.fail(str(exc))

@@ -95,6 +95,8 @@ def _verification_section(v: Verification) -> list[str]:
     summary = (f"Result: {'passed' if v.ok else 'FAILED'}. {len(v.import_orders)} import orders "
                "checked in fresh interpreters, then `sqlalchemy.orm.configure_mappers()`.")
     out = ["## Verification", "", summary, ""]
+    if not v.ok:
+        out += ["Nothing was committed and no branch was created.", ""]
     out += [f"- {msg}" for msg in v.messages]
     if v.schema:
         out += ["", "Schema (sqlite DDL per table):"]
@@ -106,7 +108,10 @@ def _verification_section(v: Verification) -> list[str]:
     return out + [""]
 
 
-def markdown_report(migrations: Sequence[Migration], staged: StageResult | None = None) -> str:
+def markdown_report(
+    migrations: Sequence[Migration], staged: StageResult | None = None,
+    verification: Verification | None = None,
+) -> str:
     """A Markdown report a reviewer reads in a minute: problem, merge, conflicts, files, checks."""
     out = ["# modelfold migration report", ""]
     for m in migrations:
@@ -127,8 +132,9 @@ def markdown_report(migrations: Sequence[Migration], staged: StageResult | None 
         out += ["Not edited, but they name the old location: "
                 + ", ".join(f"`{p}`" for p in combined.mentions)]
     out.append("")
-    if staged and staged.verification:
-        out += _verification_section(staged.verification)
+    checked = verification or (staged.verification if staged else None)
+    if checked:
+        out += _verification_section(checked)
     branch = staged.branch if staged else "<branch>"
     out += ["## How to verify", "", "```sh", f"git diff HEAD...{branch}",
             f"git switch {branch}", "python -m pytest -q", "modelfold check", "```", "",

@@ -128,3 +128,16 @@ def test_dry_run_diff_is_coloured_on_a_terminal_only(seed: Path) -> None:
                            timeout=120, check=True)
     assert b"\x1b[" not in piped.stdout
     assert piped.stdout.startswith(b"diff --git a/")
+
+
+def test_failing_test_command_exits_3_without_branch(seed: Path, tmp_path: Path) -> None:
+    before = repo_state(seed)
+    report = tmp_path / "failed.md"
+    failing = f"{sys.executable} -c 'import sys; sys.exit(7)'"
+    code, out, err = run(CANONICAL, DUPLICATE, "--root", str(seed), "--test-cmd", failing,
+                         "--report", str(report))
+    assert code == 3, err
+    assert "test command failed after the migration (exit 7)" in err and "no branch was created" in err
+    assert repo_state(seed) == before
+    text = report.read_text()
+    assert "Result: FAILED" in text and "Nothing was committed" in text
