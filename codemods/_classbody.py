@@ -335,11 +335,17 @@ def relationship_key(member: Member) -> tuple[tuple[str, str], ...] | None:
 
 
 def code_key(member: Member) -> str:
-    """Formatting- and comment-blind key of a member's code (ast dump)."""
+    """Formatting-, comment- and type-hint-blind key of a member's code (ast dump)."""
     try:
-        return ast.dump(ast.parse(textwrap.dedent(member.text())))
+        tree = ast.parse(textwrap.dedent(member.text()))
     except SyntaxError:
         return norm(member.text())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+        elif isinstance(node, ast.arg):
+            node.annotation = None
+    return ast.dump(tree)
 
 
 def member_key(member: Member, resolver: Resolver) -> object:

@@ -160,6 +160,11 @@ class Carrier:
                     if local != b.obj:
                         self.notes.append(f"{b.obj} is imported as {local}; the alias is kept by the import")
 
+    def moved_in_order(self) -> list[str]:
+        """Moved names in the order the duplicate's module defines them."""
+        position = {id(s): i for i, s in enumerate(self.dup_tree.body)}
+        return sorted(self.moved, key=lambda n: (position.get(id(self._dup_defs.get(n)), 0), n))
+
     def moved_statements(self) -> list[cst.BaseStatement]:
         """The statements to insert, in the duplicate module's order, without duplicates."""
         wanted = {id(self._dup_defs[n]) for n in self.moved if n in self._dup_defs}
@@ -227,7 +232,12 @@ def insert_moved(tree: cst.Module, stmts: list[cst.BaseStatement]) -> cst.Module
             index = i + 1
         else:
             break
-    placed = [s.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *_comments(s)]) for s in stmts]
+    placed: list[cst.BaseStatement] = []
+    for i, moved in enumerate(stmts):
+        simple = isinstance(moved, cst.SimpleStatementLine)
+        follows_simple = i > 0 and isinstance(stmts[i - 1], cst.SimpleStatementLine)
+        blank = [] if simple and follows_simple else [cst.EmptyLine(), cst.EmptyLine()]
+        placed.append(moved.with_changes(leading_lines=[*blank, *_comments(moved)]))
     if index < len(body):
         nxt = body[index]
         body[index] = nxt.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *_comments(nxt)])

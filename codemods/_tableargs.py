@@ -49,17 +49,19 @@ def single_column_index(item: cst.BaseExpression, resolver: Resolver) -> str | N
 
 
 def render(items: list[cst.BaseExpression], options: list[cst.DictElement], indent: str) -> str:
-    """Source of a `__table_args__` assignment: a dict alone, else a tuple with the dict last."""
-    inner = indent * 2
+    """Source of a `__table_args__` assignment: a dict alone, else a tuple with the dict last.
+
+    Continuation lines are relative: libcst adds the class body's indentation when rendering.
+    """
     dict_text = ""
     if options:
-        dict_text = "{" + ", ".join(code(e) for e in options) + "}"
+        dict_text = "{" + ", ".join(f"{code(e.key)}: {code(e.value)}" for e in options) + "}"
     if not items:
         return f"__table_args__ = {dict_text}\n"
-    lines = [f"{inner}{code(i)}," for i in items]
+    lines = [f"{indent}{code(i)}," for i in items]
     if dict_text:
-        lines.append(f"{inner}{dict_text},")
-    return "__table_args__ = (\n" + "\n".join(lines) + f"\n{indent})\n"
+        lines.append(f"{indent}{dict_text},")
+    return "__table_args__ = (\n" + "\n".join(lines) + "\n)\n"
 
 
 def option_key(element: cst.DictElement) -> str:

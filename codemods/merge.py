@@ -23,6 +23,7 @@ from codemods._imports import ImportPlanner
 from codemods._lookup import backrefs_to, model_sites
 from codemods._merge_support import add_type_checking_imports, relationship_targets, unite_table_args
 from codemods._moves import Carrier, drop_moved_imports, insert_moved
+from codemods._tableargs import parse_table_args, single_column_index
 from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
 from codemods.types import (
     Conflict,
@@ -99,7 +100,15 @@ def _place(slots: list[_Slot], slot: _Slot) -> None:
         slots.insert(same[-1] + 1, slot)
         return
     lower = [i for i, s in enumerate(slots) if KIND_ORDER.index(s.member.kind) < order]
-    slots.insert(lower[-1] + 1 if lower else 0, slot)
+    at = lower[-1] + 1 if lower else 0
+    slots.insert(at, slot)
+    if slot.member.kind == "docstring" and at + 1 < len(slots):
+        nxt = slots[at + 1]
+        first = nxt.member.stmts[0]
+        if not leading_lines(first):
+            stmts = (first.with_changes(leading_lines=[cst.EmptyLine()]), *nxt.member.stmts[1:])
+            slots[at + 1] = _Slot(Member(nxt.member.name, nxt.member.kind, stmts, nxt.member.call,
+                                         nxt.member.annotated), nxt.source)
 
 
 def _resolution(policy: ConflictPolicy) -> str:
@@ -132,6 +141,25 @@ class _Merger:
     def _find(self, name: str) -> int | None:
         return next((i for i, s in enumerate(self.slots) if s.member.name == name), None)
 
+    def _key(self, member: Member, index: int) -> object:
+        """member_key, counting a one-column Index in __table_args__ as index=True."""
+        key = member_key(member, self.sources[index].resolver)
+        if member.kind != "column" or not isinstance(key, tuple):
+            return key
+        facts = dict(key)
+        if facts.get("index") != "True" and {member.name, facts.get("column_name")} & self._table_indexed(index):
+            facts["index"] = "True"
+        return tuple(sorted(facts.items()))
+
+    def _table_indexed(self, index: int) -> set[str]:
+        source = self.sources[index]
+        args = next((m for m in self._members(index) if m.name == "__table_args__"), None)
+        parsed = parse_table_args(args) if args is not None else None
+        if parsed is None:
+            return set()
+        found = (single_column_index(item, source.resolver) for item in parsed.items)
+        return {c for c in found if c is not None}
+
     def _conflict(self, attribute: str, kind: str, canonical: str, duplicate: str, dup: int,
                   resolution: str | None = None) -> None:
         self.conflicts.append(Conflict(
@@ -157,8 +185,8 @@ class _Merger:
             mine = self.slots[at]
             if member.kind == "docstring":
                 continue  # the canonical docstring stays
-            ours = member_key(mine.member, self.sources[mine.source].resolver)
-            theirs = member_key(member, source.resolver)
+            ours = self._key(mine.member, mine.source)
+            theirs = self._key(member, dup)
             if mine.member.kind == member.kind and ours == theirs:
                 continue
             kind = member.kind if mine.member.kind == member.kind else f"{mine.member.kind}/{member.kind}"
@@ -255,7 +283,7 @@ def merge(consolidation: Consolidation, root: Path) -> MergeResult:
     moved = tuple(
         MovedName(name, merger.sources[i].model.module, canon.module)
         for i, carrier in sorted(merger.carriers.items())
-        for name in carrier.moved
+        for name in carrier.moved_in_order()
     )
     return MergeResult(
         canonical_path=canon.path,
