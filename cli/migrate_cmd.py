@@ -41,6 +41,8 @@ ReportFile = Annotated[Path | None, typer.Option("--report", help="Write a Markd
 TestCmd = Annotated[str | None, typer.Option("--test-cmd", help="Run before and after, in the scratch worktree.")]
 WarnOnImport = Annotated[bool, typer.Option("--warn-on-import", help="Make the shim emit a DeprecationWarning.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing branch of that name.")]
+Python = Annotated[str | None, typer.Option(
+    "--python", help="Interpreter that imports the target (default: its virtualenv, else modelfold's).")]
 Exclude = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")]
 
 
@@ -49,6 +51,7 @@ def migrate(
     apply: Apply = False, branch: Branch = None, on_conflict: OnConflict = ConflictPolicy.KEEP_CANONICAL,
     fmt: Fmt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
     warn_on_import: WarnOnImport = False, force: Force = False, exclude: Exclude = None,
+    python: Python = None,
 ) -> None:
     """Fold DUPLICATE models into CANONICAL, rewrite every reference, and stage a git branch."""
     if dry_run and apply:
@@ -75,7 +78,7 @@ def migrate(
     elif apply:
         _apply(root, migrations, fmt)
     else:
-        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file)
+        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file, python)
         return
     if report_file is not None:
         report_file.write_text(report.markdown_report(migrations), encoding="utf-8")
@@ -134,10 +137,11 @@ def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
 def _stage(
     root: Path, migrations: list[Migration], branch: str | None, force: bool,
     excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
+    python: str | None,
 ) -> None:
     try:
         staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
-                       test_cmd=test_cmd)
+                       test_cmd=test_cmd, python=python)
     except VerificationFailed as exc:
         for msg in exc.verification.messages:
             output.stderr.print(f"verify: {msg}", markup=False)

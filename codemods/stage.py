@@ -89,7 +89,7 @@ def check_stageable(repo: git.Repo, prefix: str, changeset: Changeset, branch: s
 def stage(
     root: Path, migrations: Sequence[Migration], *, branch: str | None = None, force: bool = False,
     excludes: Sequence[str] = (), test_cmd: str | None = None, run_verify: bool = True,
-    timeout: float = 120.0,
+    timeout: float = 120.0, python: str | None = None,
 ) -> StageResult:
     """Commit the migrations (one commit each) on a new branch built from HEAD in a scratch worktree."""
     if not migrations:
@@ -98,6 +98,7 @@ def stage(
     combined = combine([m.changeset for m in migrations])
     name = branch or default_branch(migrations)
     check_stageable(repo, prefix, combined, name, force)
+    python = python or verify_mod.target_python(Path(root).resolve())
     scratch = Path(tempfile.mkdtemp(prefix="modelfold-"))
     tree = scratch / "tree"
     added = False
@@ -108,11 +109,11 @@ def stage(
         verification = None
         if run_verify:
             before = verify_mod.snapshot_before(base, migrations, excludes=excludes,
-                                                test_cmd=test_cmd, timeout=timeout)
+                                                test_cmd=test_cmd, timeout=timeout, python=python)
             for m in migrations:
                 write_changes(base, m.changeset)
             verification = verify_mod.check_after(base, migrations, before, excludes=excludes,
-                                                  test_cmd=test_cmd, timeout=timeout)
+                                                  test_cmd=test_cmd, timeout=timeout, python=python)
             if not verification.ok:
                 first = verification.messages[0] if verification.messages else "check failed"
                 raise VerificationFailed(f"verification failed: {first}", verification)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
+import pytest
 from test_migrate_helpers import FILES, SHIM, migration
 
 from codemods.diff import write_changes
 from codemods.types import SourceFile
-from codemods.verify import import_orders, import_roots, run_probe, table_diff, verify
+from codemods.verify import import_orders, import_roots, run_probe, table_diff, target_python, verify
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -82,3 +84,43 @@ def test_verify_two_trees_catches_a_shim_cycle(tmp_path: Path) -> None:
     assert not v.ok
     failures = [msg for msg in v.messages if msg.startswith("import order starting with")]
     assert any("pkg.legacy" in msg and "ImportError" in msg for msg in failures), v.messages
+
+
+EXTRA_BROKEN = """import missing_dependency_for_modelfold_tests  # noqa: F401
+from sqlalchemy import Column, Integer
+
+from pkg.db import Base
+
+
+class Extra(Base):
+    __tablename__ = "extra"
+
+    id = Column(Integer, primary_key=True)
+"""
+
+
+def test_module_that_never_imported_is_tolerated_not_hidden(tmp_path: Path) -> None:
+    files = dict(FILES, **{"pkg/extra.py": EXTRA_BROKEN})
+    before = write(tmp_path / "before", files)
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    write_changes(after, migration().changeset)
+    v = verify(before, after, [migration()])
+    assert v.ok, v.messages
+    assert any(msg.startswith("pkg.extra did not import before the migration either") for msg in v.messages)
+
+
+def test_target_python_prefers_the_projects_virtualenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "proj"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".git").mkdir()
+    exe = root / ".venv" / "bin" / "python"
+    exe.symlink_to(sys.executable)
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    assert target_python(root) == str(exe)
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "nowhere"))
+    assert target_python(root) == str(exe)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / ".git").mkdir()
+    assert target_python(other) == sys.executable
