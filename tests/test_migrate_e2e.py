@@ -127,3 +127,18 @@ def test_console_script_in_a_real_subprocess(seed: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "diff --git a/backend/app/users/models.py b/backend/app/users/models.py" in proc.stdout
     assert "nothing was written" in proc.stderr
+
+
+def test_stage_json_output(seed: Path) -> None:
+    code, out, err = run(CANONICAL, DUPLICATE, "--root", str(seed), "--format", "json", "--branch", "mf/j")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["branch"] == "mf/j"
+    assert doc["commit"] == git(seed, "rev-parse", "mf/j").strip()
+    assert doc["verification"]["ok"] is True
+    assert {"backend.app.auth.models", "backend.app.users.models"} <= {
+        order[0] for order in doc["verification"]["import_orders"]}
+    legacy = next(d for d in doc["verification"]["schema"] if d["compared_to"] == DUPLICATE)
+    # the merged class keeps the legacy columns and adds the canonical-only ones
+    assert set(legacy["added"]) == {"created_at", "password_hash", "role", "updated_at"}
+    assert legacy["removed"] == []
