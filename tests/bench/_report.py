@@ -10,7 +10,7 @@ OURS = "modelfold migrate --dry-run"
 
 
 def _ratio(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    if row["tool"].startswith("modelfold"):
+    if row["tool"].startswith(("modelfold", "baseline")):
         return ""
     for other in rows:
         if (other["tool"] == OURS and other["files"] == row["files"]
@@ -50,7 +50,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def matrix(rows: list[dict[str, Any]]) -> str:
     """Per reference form: how many files of that form each tool rewrote correctly."""
-    sizes = [r["files"] for r in rows if not r["tool"].startswith("modelfold")]
+    sizes = [r["files"] for r in rows if not r["tool"].startswith(("modelfold", "baseline"))]
     if not sizes:
         sizes = [r["files"] for r in rows if r["per_form"]]
     if not sizes:
@@ -87,7 +87,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    tools = sorted({r["tool"] for r in rows}, key=lambda t: (not t.startswith("modelfold"), t))
+    tools = sorted({r["tool"] for r in rows if not r["tool"].startswith("baseline")},
+                   key=lambda t: (not t.startswith("modelfold"), t))
     for tool in tools:
         pts = sorted((r["files"], r["wall"], r["importers"]) for r in rows if r["tool"] == tool)
         xs = [p[0] for p in pts]
@@ -103,7 +104,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.set_ylabel("wall seconds (2-core machine, shared)")
     ax.set_title("modelfold vs anchors: renaming a duplicated model's references")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.margins(x=0.15, y=0.2)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -150,6 +151,20 @@ def bench_ours(tree: Path, expected: generate.Expected, repeat: int, score: bool
     return [row, detect]
 
 
+def bench_baselines(tree: Path, expected: generate.Expected, repeat: int) -> list[Row]:
+    """Floors for context: `git grep -l` of the class name, and reading every .py file."""
+    n, k = expected.files, len(expected.references) - 1
+    read = "import pathlib; [p.read_bytes() for p in pathlib.Path('.').rglob('*.py')]"
+    rows = []
+    for name, argv in (
+        ("baseline: git grep -l", ["git", "grep", "-l", "-F", expected.class_name, "--", "*.py"]),
+        ("baseline: read every file", [sys.executable, "-c", read]),
+    ):
+        run, runs = median_run(argv, tree, repeat)
+        rows.append(Row(name, n, k, run.wall, run.cpu, run.rss_mb, runs, run.code))
+    return rows
+
+
 def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int) -> Row:
     """One anchor on fresh copies of the tree (one per repeat); the last copy is scored."""
     runs: list[Run] = []
@@ -168,7 +183,8 @@ def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int
               statistics.median(r.cpu for r in runs), max(r.rss_mb for r in runs), len(runs),
               run.code)
     stderr = runs[-1].stderr.decode("utf-8", "replace")
-    row.failed_files = stderr.count("Can't parse") + stderr.count("Failed to codemod")
+    failed = re.search(r"Failed to codemod (\d+) files", stderr)  # libcst's summary line
+    row.failed_files = stderr.count("Can't parse") + (int(failed.group(1)) if failed else 0)
     if run.code != 0:
         row.note = _first_line(run.stderr)
     scored(row, tree, out, expected)
@@ -212,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             tree, expected = make_tree(work, files, args.seed, importers)
             print(f"# {files} files, {importers} importers: {tree}", file=sys.stderr, flush=True)
             rows += bench_ours(tree, expected, args.repeat, score=True)
+            rows += bench_baselines(tree, expected, args.repeat)
             if args.anchors and files in anchor_sizes and files in sizes:
                 for tool in tools:
                     print(f"#   {tool} ...", file=sys.stderr, flush=True)
