@@ -13,9 +13,6 @@ sys.path.insert(0, str(REPO / "fixtures" / "monorepo_gen"))
 
 import generate  # noqa: E402
 
-if not (REPO / "codemods" / "rewrite.py").exists():  # until the rewrite stage lands
-    pytest.skip("plan_migration has not landed yet", allow_module_level=True)
-
 from codemods import migrate  # noqa: E402
 
 IMPORTERS = 12  # one file of each reference form (plus the users package's re-export)

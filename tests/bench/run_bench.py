@@ -111,10 +111,21 @@ def copy_tree(tree: Path, name: str) -> Path:
     return dest
 
 
-def modelfold_exe() -> str:
-    """The console script of the interpreter running the bench."""
+# Used only while `migrate` is not yet registered in cli/app.py: the same typer commands.
+_FALLBACK = ("import sys, typer; from cli import detect_cmd, migrate_cmd; app = typer.Typer(); "
+             "detect_cmd.register(app); migrate_cmd.register(app); app()")
+
+
+def modelfold_cmd() -> list[str]:
+    """argv prefix of the console script of the interpreter running the bench."""
     exe = Path(sys.executable).parent / "modelfold"
-    return str(exe) if exe.exists() else "modelfold"
+    argv = [str(exe) if exe.exists() else "modelfold"]
+    probe = subprocess.run([*argv, "migrate", "--help"], capture_output=True)
+    if probe.returncode != 0:
+        print("# `modelfold migrate` is not registered; using cli.migrate_cmd directly",
+              file=sys.stderr)
+        return [sys.executable, "-c", _FALLBACK]
+    return argv
 
 
 def scored(row: Row, tree: Path, out: Path, expected: generate.Expected) -> Row:
@@ -130,7 +141,7 @@ def scored(row: Row, tree: Path, out: Path, expected: generate.Expected) -> Row:
 def bench_ours(tree: Path, expected: generate.Expected, repeat: int, score: bool) -> list[Row]:
     """modelfold migrate --dry-run and detect, timed; the dry-run diff applied and scored."""
     n, k = expected.files, len(expected.references) - 1
-    argv = [modelfold_exe(), "migrate", expected.canonical_ref, expected.old_ref,
+    argv = [*modelfold_cmd(), "migrate", expected.canonical_ref, expected.old_ref,
             "--root", str(tree), "--dry-run"]
     run, runs = median_run(argv, tree, repeat)
     row = Row("modelfold migrate --dry-run", n, k, run.wall, run.cpu, run.rss_mb, runs, run.code)
@@ -144,7 +155,7 @@ def bench_ours(tree: Path, expected: generate.Expected, repeat: int, score: bool
             row.note = "git apply: " + _first_line(applied.stderr)
         scored(row, tree, out, expected)
         shutil.rmtree(out)
-    det, runs = median_run([modelfold_exe(), "detect", str(tree), "--format", "json"], tree, repeat)
+    det, runs = median_run([*modelfold_cmd(), "detect", str(tree), "--format", "json"], tree, repeat)
     detect = Row("modelfold detect", n, k, det.wall, det.cpu, det.rss_mb, runs, det.code)
     if det.code not in (0, 1):
         detect.note = _first_line(det.stderr)
