@@ -316,11 +316,11 @@ class Planner:
 
 def rewrite_source(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str]]:
     """Rewrite every reference to a target in one file's text; (new text, warnings)."""
-    wrapper = MetadataWrapper(scan.parse_module(text))
+    wrapper = MetadataWrapper(scan.parse_module(text), unsafe_skip_copy=True)  # a fresh tree
     resolver = Resolver(ctx, plan, wrapper)
     collector = Collector(resolver)
     wrapper.module.visit(collector)
-    planner = Planner(ctx, plan, resolver, collector.facts)
+    planner = Planner(ctx, plan, resolver, collector.finish())
     edits = planner.run()
     if not edits:
         return text, planner.warnings

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -14,7 +16,6 @@ from libcst.metadata import (
     ExpressionContextProvider,
     ImportAssignment,
     MetadataWrapper,
-    ParentNodeProvider,
     Scope,
     ScopeProvider,
 )
@@ -92,9 +93,11 @@ class Resolver:
     def __init__(self, ctx: FileContext, plan: Plan, wrapper: MetadataWrapper) -> None:
         self.ctx = ctx
         self.plan = plan
-        self.scopes = wrapper.resolve(ScopeProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.contexts = wrapper.resolve(ExpressionContextProvider)
+        # one batched traversal for both providers; parents come from the Collector's own pass
+        found = wrapper.resolve_many([ScopeProvider, ExpressionContextProvider])
+        self.scopes = cast(Mapping[cst.CSTNode, Scope | None], found[ScopeProvider])
+        self.contexts = cast(Mapping[cst.CSTNode, ExpressionContext], found[ExpressionContextProvider])
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.module = wrapper.module
         self._cache: dict[int, Binding | None] = {}
 
@@ -207,6 +210,28 @@ class Collector(cst.CSTVisitor):
         self.r = resolver
         self.facts = Facts()
         self._annotation = 0
+        self._stack: list[cst.CSTNode] = []
+        # resolved after the pass, once every node's parent is known
+        self._chains: list[tuple[cst.Name, list[cst.Attribute]]] = []
+        self._annotations: list[cst.SimpleString] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.r.parents[node] = self._stack[-1]
+        self._stack.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self._stack.pop()
+
+    def finish(self) -> Facts:
+        """Resolve the recorded chains and string annotations against their bindings."""
+        for head, chain in self._chains:
+            self._chain(head, chain)
+        for node in self._annotations:
+            self._annotation_string(node)
+        return self.facts
 
     def visit_Import(self, node: cst.Import) -> bool:
         self.facts.imports.append(node)
@@ -246,7 +271,7 @@ class Collector(cst.CSTVisitor):
         while isinstance(up := self.r.parents.get(cur), cst.Attribute) and up.value is cur:
             chain.append(up)
             cur = up
-        self._chain(node, chain)
+        self._chains.append((node, chain))
 
     def _chain(self, head: cst.Name, chain: list[cst.Attribute]) -> None:
         bindings = self.r.bindings(self.r.scopes.get(head), head.value)
@@ -292,7 +317,7 @@ class Collector(cst.CSTVisitor):
         if isinstance(parent, cst.Expr):
             return  # docstrings and bare string statements are never references
         if self._annotation:
-            self._annotation_string(node)
+            self._annotations.append(node)
             return
         call_name: str | None = None
         index = -1

@@ -279,3 +279,22 @@ def test_changeset_is_sorted_and_deterministic(tmp_path: Path) -> None:
     first, second = run(root), run(root)
     assert first == second
     assert [c.path for c in first.changes] == sorted(c.path for c in first.changes)
+
+
+def test_worker_processes_give_the_same_changeset(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {}
+    for i in range(70):
+        files[f"app/api/m{i:02}.py"] = (
+            "import app.users.models as m\n" if i % 2 else "from app.users.models import User\n"
+        ) + f"x{i} = {'m.User' if i % 2 else 'User'}\n"
+    root = tree(tmp_path, files)
+    consolidation = Consolidation(model(NEW, "app/auth/models.py"), (model(OLD, "app/users/models.py"),))
+    merged = MergeResult(
+        "app/auth/models.py", (FORMS / "_merged/models.py").read_text(), (),
+        (MovedName("UserStatus", OLD, NEW),), (),
+    )
+    listing = scan.source_files(root)
+    serial = rewrite(consolidation, merged, root, listing, jobs=1)
+    parallel = rewrite(consolidation, merged, root, listing, jobs=2)
+    assert serial == parallel
+    assert len(serial.changes) == 72
