@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,6 +22,7 @@ from codemods.types import ModelfoldError, SourceFile
 PROBE_SOURCE = (Path(__file__).with_name("_probe_script.py")).read_text(encoding="utf-8")
 MARKER = "@@MODELFOLD-PROBE@@"
 MAX_ORDERS = 24
+PARALLEL_PROBES = 2  # fresh interpreters at once (each is one process, mostly CPU-bound imports)
 
 __all__ = [
     "BeforeSnapshot", "Verification", "check_after", "import_orders", "import_roots",
@@ -203,10 +205,17 @@ def check_after(
     # model modules that failed to import at HEAD too (a missing dependency...) cannot fail us now
     tolerated = [x for x in modules if x in before.broken and x not in core and x not in rest]
     messages += [f"{x} did not import before the migration either: {before.broken[x]}" for x in tolerated]
-    for order in orders:
+    def probe_order(order: list[str]) -> dict[str, Any]:
         full = [*order, *[x for x in modules if x not in order and x not in tolerated]]
-        probe = run_probe(tree, roots, full, optional=tolerated, models=refs, configure=True,
-                          timeout=timeout, python=python)
+        return run_probe(tree, roots, full, optional=tolerated, models=refs, configure=True,
+                         timeout=timeout, python=python)
+
+    pool = ThreadPoolExecutor(max_workers=PARALLEL_PROBES)
+    try:
+        probes = list(pool.map(probe_order, orders))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for order, probe in zip(orders, probes, strict=True):
         if probe["failed"]:
             ok = False
             messages.append(f"import order starting with {order[0]}: {probe['failed']}")
