@@ -168,6 +168,8 @@ class Apply(cst.CSTTransformer):
             return _spliced(original_node, edits.splices[original_node])
         if isinstance(updated_node, cst.SimpleStatementLine):
             return self._line(original_node, self._take_pending(original_node, updated_node))
+        if isinstance(updated_node, cst.SimpleStatementSuite):
+            return self._suite(original_node, updated_node)
         if isinstance(updated_node, cst.BaseCompoundStatement):
             return self._take_pending(original_node, updated_node)
         if isinstance(updated_node, cst.IndentedBlock) and not updated_node.body:
@@ -181,6 +183,15 @@ class Apply(cst.CSTTransformer):
         own: Sequence[cst.EmptyLine] = updated.leading_lines
         lines = list(pending) + list(own)
         return updated.with_changes(leading_lines=lines)
+
+    def _suite(self, original: cst.CSTNode, updated: cst.SimpleStatementSuite) -> cst.CSTNode:
+        """`if TYPE_CHECKING: from a import b`: new imports join the same one-line suite."""
+        extra = [small for line in self.edits.after.get(original, []) for small in line.body]
+        body = [*updated.body, *extra]
+        if not body:
+            body = [cst.Pass()]
+        body = [s.with_changes(semicolon=cst.MaybeSentinel.DEFAULT) for s in body]
+        return updated.with_changes(body=body)
 
     def _line(
         self, original: cst.CSTNode, updated: cst.SimpleStatementLine

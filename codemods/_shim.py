@@ -23,6 +23,8 @@ class ShimSpec:
     names: dict[str, Target]
     models: tuple[str, ...]
     warn_on_import: bool = False
+    # the canonical module still imports from this one: re-export where the class was, not on top
+    cycle: bool = False
 
 
 def build_shim(text: str, spec: ShimSpec) -> tuple[str, list[str]]:
@@ -171,7 +173,7 @@ def _partial_shim(
             f"{spec.module}: still uses or defines what --warn-on-import needs; plain re-export kept"
         )
         warn = False
-    at = _after_imports(body)
+    at = tree.body.index(removed[0]) if spec.cycle else _after_imports(body)
     if warn:
         gap = [cst.EmptyLine(), cst.EmptyLine()]
         new_stmts = [

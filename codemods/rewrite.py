@@ -7,6 +7,7 @@ string), and only then libcst with scope metadata (see `_refs` / `_planner`).
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from collections.abc import Sequence
@@ -20,7 +21,15 @@ from codemods._mentions import find_mentions
 from codemods._planner import rewrite_source
 from codemods._refs import FileContext
 from codemods._shim import ShimSpec, build_shim
-from codemods._targets import Plan, Target, ast_parse, make_plan, prefilter, references
+from codemods._targets import (
+    Plan,
+    Target,
+    absolute_module,
+    ast_parse,
+    make_plan,
+    prefilter,
+    references,
+)
 from codemods.types import (
     Changeset,
     Consolidation,
@@ -153,7 +162,14 @@ def _shim(
     for moved in merged.moved:
         if moved.from_module == module:
             names[moved.name] = Target(moved.to_module, moved.name)
-    spec = ShimSpec(module, names, tuple(sorted(d.class_name for d in dups)), warn_on_import)
+    still = _imports_from(merged.canonical_text, canonical.module, module) - set(names)
+    if still:
+        warnings.append(
+            f"{merged.canonical_path} still imports {', '.join(sorted(still))} from {module}: "
+            "an import cycle with the shim; move those names to the canonical module too"
+        )
+    models = tuple(sorted(d.class_name for d in dups))
+    spec = ShimSpec(module, names, models, warn_on_import, cycle=bool(still))
     before = _read(root, path, texts)
     if before is None:
         raise ModelfoldError(f"{path}: the duplicate's module does not exist")
@@ -169,6 +185,19 @@ def _shim(
     ctx = FileContext(path, module, path.endswith("__init__.py"), False)
     after = _rewrite_parsed(after, ctx, plan, warnings)
     return FileChange(path, before, after, f"re-export shim for {', '.join(sorted(names))}")
+
+
+def _imports_from(text: str, module: str, source: str) -> set[str]:
+    """Names the (canonical) module's text imports from `source` (absolute or relative)."""
+    tree = ast_parse(text)
+    found: set[str] = set()
+    for node in ast.walk(tree) if tree is not None else []:
+        if isinstance(node, ast.ImportFrom):
+            if absolute_module(module, False, node.level, node.module) == source:
+                found.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import) and any(a.name == source for a in node.names):
+            found.add(source)
+    return found
 
 
 def _read(root: Path, rel: str, texts: dict[str, str]) -> str | None:

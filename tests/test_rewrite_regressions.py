@@ -298,3 +298,18 @@ def test_worker_processes_give_the_same_changeset(tmp_path: Path) -> None:
     parallel = rewrite(consolidation, merged, root, listing, jobs=2)
     assert serial == parallel
     assert len(serial.changes) == 72
+
+
+def test_one_line_type_checking_suite_gets_the_split_import_inline(tmp_path: Path) -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING: from app.users.models import User, UserRole\n"
+        'x: "User"\n'
+    )
+    expected = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING: from app.users.models import UserRole; from app.auth.models import User\n"
+        'x: "User"\n'
+    )
+    root = tree(tmp_path, {"app/api/suite.py": source})
+    assert after(run(root), "app/api/suite.py") == expected

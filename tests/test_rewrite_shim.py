@@ -208,3 +208,28 @@ def test_warn_on_import_pure_shim(tmp_path: Path) -> None:
         assert f"app.users.models.{name} is deprecated" in loud.stderr
     missing = python(root, "import app.users.models as m\nm.Nope\n")
     assert "AttributeError: module 'app.users.models' has no attribute 'Nope'" in missing.stderr
+
+
+def test_canonical_still_importing_from_the_old_module_is_warned_and_kept_importable(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "tree"
+    shutil.copytree(FORMS / "_base", root)
+    old = (
+        '"""Old."""\nimport enum\n\n\nclass UserRole(enum.Enum):\n    ADMIN = "admin"\n\n\n'
+        "class User:\n    pass\n\n\ndef helper():\n    return User\n"
+    )
+    (root / "app/users/models.py").write_text(old)
+    canonical = "from app.users.models import UserRole\n\n\nclass User:\n    role = UserRole.ADMIN\n"
+    consolidation = Consolidation(model(NEW, "app/auth/models.py"), (model(OLD, "app/users/models.py"),))
+    merged = MergeResult("app/auth/models.py", canonical, (), (), ())
+    changeset = rewrite(consolidation, merged, root, scan.source_files(root))
+    assert any("still imports UserRole from app.users.models" in w for w in changeset.warnings)
+    shim = {c.path: c.after for c in changeset.changes}["app/users/models.py"]
+    assert shim.index("class UserRole") < shim.index("from app.auth.models import User") < shim.index(
+        "def helper"
+    )
+    for change in changeset.changes:
+        (root / change.path).write_text(change.after)
+    proc = python(root, "import app.users.models as o\nassert o.helper() is o.User\n")
+    assert proc.returncode == 0, proc.stderr
