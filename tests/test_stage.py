@@ -181,3 +181,15 @@ def test_ctrl_c_during_verification_removes_worktree(repo: Path) -> None:
     assert state(repo) == before
     assert branches(repo) == ["main"]
     assert not list((repo / ".git").glob("worktrees/*"))
+
+
+def test_commits_without_a_configured_identity(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    git(repo, "config", "--unset", "user.name")
+    git(repo, "config", "--unset", "user.email")
+    git(repo, "config", "user.useConfigOnly", "true")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    result = stage(repo, [migration()], branch="anon", run_verify=False)
+    assert git(repo, "log", "-1", "--format=%an <%ae>", result.commit).strip() == "modelfold <modelfold@localhost>"
