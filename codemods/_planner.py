@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ImportAssignment, MetadataWrapper
 
 from codemods import scan
@@ -59,11 +60,29 @@ class Planner:
         self._missing_dotted_imports()
         self._strings()
         self._call_attrs()
+        self._attr_patches()
         for module in sorted(set(self.facts.star)):
             self.warnings.append(
                 f"{self.ctx.path}: `from {module} import *` left as is (the shim keeps it working)"
             )
         return self.edits
+
+    def _attr_patches(self) -> None:
+        """`patch.object(old_module, "Class")` patches the shim, not the class: say so."""
+        for expr, name in self.facts.attr_patches:
+            dotted_name = get_full_name_for_node(expr)
+            if dotted_name is None:
+                continue
+            head, *attrs = dotted_name.split(".")
+            for b in self.r.bindings(self.r.scopes.get(expr), head):
+                full = ".".join([b.path, *attrs])
+                target = self.plan.targets.get(f"{full}.{name}")
+                if target is not None:
+                    self.warnings.append(
+                        f"{self.ctx.path}: patches {name!r} on {full} (now a shim); "
+                        f"patch it on {target.module} instead"
+                    )
+                    break
 
     # -- uses -------------------------------------------------------------------------------
     def _decide(self, group: Group) -> None:

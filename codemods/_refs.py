@@ -80,6 +80,8 @@ class Facts:
     dotted_target: dict[str, int] = field(default_factory=dict)
     strings: list[tuple[cst.SimpleString, str | None, int]] = field(default_factory=list)
     call_attrs: list[tuple[cst.Attribute, cst.SimpleString, str]] = field(default_factory=list)
+    # `patch.object(old_module, "Class")`, `setattr(old_module, "Class", x)`: (module expr, name)
+    attr_patches: list[tuple[cst.BaseExpression, str]] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     star: list[str] = field(default_factory=list)
 
@@ -305,6 +307,13 @@ class Collector(cst.CSTVisitor):
             if b not in group.bindings:
                 group.bindings.append(b)
         return group
+
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = (get_full_name_for_node(node.func) or "").rsplit(".", 1)[-1]
+        if callee in ("object", "setattr", "delattr") and len(node.args) >= 2:
+            name = node.args[1].value
+            if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str):
+                self.facts.attr_patches.append((node.args[0].value, name.evaluated_value))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if isinstance(node.value, cst.Call):

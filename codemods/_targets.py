@@ -75,7 +75,7 @@ def add_reexports(
         names = {key.rsplit(".", 1)[1] for key in targets}
         for f in inits:
             text = _text(root, f.path, texts)
-            if not scan.mentions_any(text, names):
+            if not scan.mentions_any(text, names) and "*" not in text:
                 continue
             if f.path not in trees:
                 trees[f.path] = _ast_parse(text)
@@ -86,6 +86,13 @@ def add_reexports(
                 if not isinstance(node, ast.ImportFrom):
                     continue
                 mod = absolute_module(f.module, True, node.level, node.module)
+                if [a.name for a in node.names] == ["*"]:
+                    for key in [k for k in targets if k.rsplit(".", 1)[0] == mod]:
+                        new_key = f"{f.module}.{key.rsplit('.', 1)[1]}"
+                        if not key.rsplit(".", 1)[1].startswith("_") and new_key not in targets:
+                            targets[new_key] = targets[key]
+                            changed = True
+                    continue
                 for alias in node.names:
                     key = f"{mod}.{alias.name}"
                     new_key = f"{f.module}.{alias.asname or alias.name}"
@@ -134,7 +141,7 @@ def prefilter(plan: Plan, text: str) -> bool:
     if any(key in text for key in plan.targets):
         return True
     names = {key.rsplit(".", 1)[1] for key in plan.targets}
-    if not scan.mentions_any(text, names):
+    if not scan.mentions_any(text, names) and "import *" not in text:
         return False
     modules = set(plan.locations) | {loc.rsplit(".", 1)[-1] for loc in plan.locations}
     return scan.mentions_any(text, modules)

@@ -313,3 +313,30 @@ def test_one_line_type_checking_suite_gets_the_split_import_inline(tmp_path: Pat
     )
     root = tree(tmp_path, {"app/api/suite.py": source})
     assert after(run(root), "app/api/suite.py") == expected
+
+
+def test_star_reexport_through_a_package_is_followed(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "app/users/__init__.py": "from .models import *  # noqa: F403\n",
+        "app/api/star.py": "from app.users import User\n",
+    })
+    changeset = run(root)
+    assert after(changeset, "app/api/star.py") == "from app.auth.models import User\n"
+    assert any("from app.users.models import *" in w for w in changeset.warnings)
+
+
+def test_patching_the_class_on_the_old_module_object_is_warned(tmp_path: Path) -> None:
+    source = (
+        "from unittest import mock\n\n"
+        "import app.users.models as users_models\n\n\n"
+        "def check(monkeypatch):\n"
+        '    monkeypatch.setattr(users_models, "UserRole", None)\n'
+        '    with mock.patch.object(users_models, "User"):\n'
+        "        pass\n"
+    )
+    root = tree(tmp_path, {"app/tests/test_obj.py": source})
+    changeset = run(root)
+    assert [w for w in changeset.warnings if "patches" in w] == [
+        "app/tests/test_obj.py: patches 'User' on app.users.models (now a shim); "
+        "patch it on app.auth.models instead"
+    ]
