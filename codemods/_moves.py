@@ -155,6 +155,9 @@ class Carrier:
         """Names the canonical module imports from the duplicate's module must move (no cycle)."""
         for local, binds in self._canon_binds.items():
             for b in binds:
+                if b.how == "import" and b.module == self.dup_module:
+                    self.notes.append(f"the canonical module imports {self.dup_module} as a module ({local}); "
+                                      "attribute uses through it are not moved")
                 if self._imports_from_dup(b) and b.obj is not None and b.obj != self.dup_class:
                     self.move(b.obj)
                     if local != b.obj:

@@ -13,7 +13,6 @@ from codemods._classbody import (
     Member,
     Resolver,
     class_statements,
-    describe,
     leading_lines,
     member_key,
     members,
@@ -111,6 +110,12 @@ def _place(slots: list[_Slot], slot: _Slot) -> None:
                                          nxt.member.annotated), nxt.source)
 
 
+def _differences(ours: dict[str, str], theirs: dict[str, str]) -> str:
+    """`type String(320) vs String(255), default 'x' vs -` for two normalised column facts."""
+    keys = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+    return ", ".join(f"{k} {ours.get(k) or '-'} vs {theirs.get(k) or '-'}" for k in keys)
+
+
 def _resolution(policy: ConflictPolicy) -> str:
     return {
         ConflictPolicy.KEEP_CANONICAL: "kept canonical",
@@ -193,8 +198,8 @@ class _Merger:
             if member.name == "__mapper_args__":
                 kind = "mapper_args"
             self._conflict(member.name, kind, mine.member.text(), member.text(), dup)
-            if member.kind == "column":
-                self.notes.append(f"{member.name}: canonical {describe(ours)}; duplicate {describe(theirs)}")
+            if member.kind == "column" and isinstance(ours, tuple) and isinstance(theirs, tuple):
+                self.notes.append(f"{member.name} differs in {_differences(dict(ours), dict(theirs))}")
             if self.consolidation.policy is ConflictPolicy.KEEP_DUPLICATE:
                 self.slots[at] = _Slot(member, dup)
         self._table_args(dup)
