@@ -155,6 +155,17 @@ class Apply(cst.CSTTransformer):
         self.parents = parents
         # blank lines and comments above a removed line move to the next line of the same block
         self._pending: dict[int, Sequence[cst.EmptyLine]] = {}
+        # only the edited nodes and their ancestors are entered; every other subtree is kept as is
+        self._enter: set[cst.CSTNode] = set()
+        edited: list[cst.CSTNode] = [*edits.replace, *edits.remove, *edits.after, *edits.splices]
+        for node in edited:
+            cur: cst.CSTNode | None = node
+            while cur is not None and cur not in self._enter:
+                self._enter.add(cur)
+                cur = parents.get(cur)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return node in self._enter or isinstance(node, cst.Module)
 
     def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
