@@ -50,6 +50,16 @@ def test_moved_names_come_with_their_dependencies_in_module_order() -> None:
     assert "legacy.models import" not in result.canonical_text
 
 
+def test_carried_members_keep_their_comments_and_order() -> None:
+    text = merge(plan(), ROOT).canonical_text
+    assert ("    tier: Mapped[Tier] = mapped_column(default=Tier.BASIC)\n"
+            "    # shipping address\n"
+            "    city: Mapped[str | None] = mapped_column(sa.String(80))  # free text, not normalised\n"
+            '    zip_code: Mapped[str | None] = mapped_column("zip", sa.String(10))\n') in text
+    assert text.index("def set_email") < text.index("@hybrid_property") < text.index("@email_domain.setter")
+    assert "    full = column_property(first + \" \" + last)\n" in text
+
+
 def test_table_args_are_united_with_the_dict_last() -> None:
     tree = ast.parse(merge(plan(), ROOT).canonical_text)
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Customer")
