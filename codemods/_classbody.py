@@ -36,7 +36,8 @@ _COLUMN_KEYS = ("nullable", "primary_key", "unique", "index", "default", "server
                 "onupdate", "name", "type_")
 _PREFIX = re.compile(r"(?<![\w.])(?:[a-z_]\w*\.)+(?=[A-Z]|func\.)")
 _ANNOTATION_SQL = {
-    "int": "Integer", "str": "String", "bool": "Boolean", "float": "Float",
+    # float maps to Float on SQLAlchemy 2.0 and Double on 2.1: never equal to an explicit type
+    "int": "Integer", "str": "String", "bool": "Boolean", "float": "Float-or-Double",
     "datetime": "DateTime", "datetime.datetime": "DateTime", "date": "Date",
     "datetime.date": "Date", "time": "Time", "datetime.time": "Time", "timedelta": "Interval",
     "datetime.timedelta": "Interval", "Decimal": "Numeric", "decimal.Decimal": "Numeric",

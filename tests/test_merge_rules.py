@@ -153,3 +153,13 @@ def test_unknown_class_is_a_clear_error(tmp_path: Path) -> None:
     root = project(tmp_path)
     with pytest.raises(ModelfoldError, match="no top-level class Nope in app/legacy.py"):
         merge(Consolidation(model("app.core:User"), (model("app.legacy:Nope"),)), root)
+
+
+def test_bare_mapped_float_is_not_assumed_equal_to_float(tmp_path: Path) -> None:
+    canon = CANON.replace('    name: Mapped[str] = mapped_column(String(320), default="x")\n',
+                          '    name: Mapped[str] = mapped_column(String(320), default="x")\n'
+                          "    score: Mapped[float] = mapped_column()\n")
+    legacy = LEGACY + "    score = sa.Column(sa.Float, nullable=False)\n"
+    root = project(tmp_path, legacy, {"app/core.py": canon})
+    result = merge(Consolidation(model("app.core:User"), (model("app.legacy:User"),)), root)
+    assert [c.attribute for c in result.conflicts if c.kind == "column"] == ["score"]
