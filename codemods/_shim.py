@@ -34,12 +34,27 @@ def build_shim(text: str, spec: ShimSpec) -> tuple[str, list[str]]:
     if not removed:
         return text, []
     kept = [s for s in tree.body if s not in removed]
-    if all(_is_plumbing(s) for s in kept):
+    exported = _all_names(tree)
+    if all(_is_plumbing(s) for s in kept) and exported <= set(spec.names):
         new = _pure_shim(tree, spec)
         if text.startswith("\ufeff") and not new.startswith("\ufeff"):
             new = "\ufeff" + new
         return new, []
     return _partial_shim(tree, spec, removed)
+
+
+def _all_names(tree: cst.Module) -> set[str]:
+    """Strings listed in a top-level `__all__` (an explicit re-export keeps the module partial)."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        if _defined_name(stmt) != "__all__" or not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        value = getattr(stmt.body[0], "value", None)
+        if isinstance(value, (cst.List, cst.Tuple)):
+            for element in value.elements:
+                if isinstance(element.value, cst.SimpleString):
+                    names.add(str(element.value.evaluated_value))
+    return names
 
 
 def _defined_name(stmt: cst.CSTNode) -> str | None:

@@ -233,3 +233,15 @@ def test_canonical_still_importing_from_the_old_module_is_warned_and_kept_import
         (root / change.path).write_text(change.after)
     proc = python(root, "import app.users.models as o\nassert o.helper() is o.User\n")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_explicit_reexports_in_all_keep_the_module_partial() -> None:
+    before = (
+        '"""Old."""\nfrom app.db import Base\n\n\nclass User(Base):\n    pass\n\n\n'
+        '__all__ = ["Base", "User"]\n'
+    )
+    expected = (
+        '"""Old."""\nfrom app.db import Base\nfrom app.auth.models import User  # noqa: F401\n\n\n'
+        '__all__ = ["Base", "User"]\n'
+    )
+    assert build_shim(before, ShimSpec(OLD, {"User": USER}, ("User",))) == (expected, [])
