@@ -109,10 +109,20 @@ def _type_checking_block(tree: cst.Module) -> int | None:
     return None
 
 
-def add_type_checking_imports(
-    tree: cst.Module, targets: Sequence[str], sites: dict[str, list[ModelSite]], module: str
-) -> cst.Module:
-    """Import relationship targets under the module's existing `if TYPE_CHECKING:` block."""
+def target_imports(
+    targets: Sequence[str], sites: dict[str, list[ModelSite]], module: str
+) -> list[tuple[str, str]]:
+    """(module, class) to import for type checkers, for targets defined in exactly one other module."""
+    found: list[tuple[str, str]] = []
+    for target in targets:
+        candidates = [s for s in sites.get(target, []) if s.module != module]
+        if len(candidates) == 1:
+            found.append((candidates[0].module, target))
+    return found
+
+
+def add_type_checking_imports(tree: cst.Module, imports: Sequence[tuple[str, str]]) -> cst.Module:
+    """Add `from module import name` to the module's existing `if TYPE_CHECKING:` block."""
     at = _type_checking_block(tree)
     if at is None:
         return tree
@@ -123,12 +133,11 @@ def add_type_checking_imports(
     texts = [code(s).strip() for s in body]
     was_sorted = texts == sorted(texts)
     added = False
-    for target in targets:
-        candidates = [s for s in sites.get(target, []) if s.module != module]
-        if target in known or len(candidates) != 1:
+    for module, name in imports:
+        if name in known:
             continue
-        stmt = cst.parse_statement(f"from {candidates[0].module} import {target}\n")
-        body.append(stmt)
+        known[name] = []
+        body.append(cst.parse_statement(f"from {module} import {name}\n"))
         added = True
     if not added:
         return tree
@@ -136,4 +145,3 @@ def add_type_checking_imports(
         body.sort(key=lambda s: code(s).strip())
     new_block = block.with_changes(body=block.body.with_changes(body=body))
     return tree.with_changes(body=[new_block if i == at else s for i, s in enumerate(tree.body)])
-

@@ -81,6 +81,7 @@ class Carrier:
     planner: ImportPlanner
     moved: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    type_only: list[tuple[str, str]] = field(default_factory=list)  # imports for TYPE_CHECKING
 
     def __post_init__(self) -> None:
         self._dup_binds = bindings(self.dup_tree)
@@ -103,9 +104,15 @@ class Carrier:
         if name in self._done or name == self.dup_class:
             return
         self._done.add(name)
-        dup = [b for b in self._dup_binds.get(name, []) if b.runtime] or self._dup_binds.get(name, [])
+        dup = [b for b in self._dup_binds.get(name, []) if b.runtime]
         if not dup:
-            return  # builtin, local variable, or a name the duplicate's module never binds
+            # builtin, local variable, or bound only for type checkers (string annotations)
+            for b in self._dup_binds.get(name, []):
+                if b.how == "from" and b.obj is not None and name not in self._canon_binds:
+                    module = self._origin(b, True)[0]
+                    if (module, b.obj) not in self.type_only and module != self.canon_module:
+                        self.type_only.append((module, b.obj))
+            return
         bind = dup[0]
         canon = [b for b in self._canon_binds.get(name, []) if b.runtime]
         moving = any(self._imports_from_dup(b) for b in self._canon_binds.get(name, []))

@@ -20,7 +20,12 @@ from codemods._classbody import (
 from codemods._convert_member import ConvertContext, convert_member
 from codemods._imports import ImportPlanner
 from codemods._lookup import backrefs_to, model_sites
-from codemods._merge_support import add_type_checking_imports, relationship_targets, unite_table_args
+from codemods._merge_support import (
+    add_type_checking_imports,
+    relationship_targets,
+    target_imports,
+    unite_table_args,
+)
 from codemods._moves import Carrier, drop_moved_imports, insert_moved
 from codemods._tableargs import parse_table_args, single_column_index
 from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
@@ -270,7 +275,10 @@ class _Merger:
             self.notes.extend(carrier.notes)
         tree = self.planner.apply(tree)
         targets = relationship_targets(converted, canon.model.class_name)
-        tree = add_type_checking_imports(tree, targets, sites, canon.model.module)
+        imports = target_imports(targets, sites, canon.model.module)
+        for carrier in self.carriers.values():
+            imports += [i for i in carrier.type_only if i not in imports]
+        tree = add_type_checking_imports(tree, imports)
         return drop_unused_imports(tree, [("sqlalchemy", "Column")])
 
 

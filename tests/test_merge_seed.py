@@ -150,3 +150,33 @@ def test_seed_suite_passes_on_the_merged_tree(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ours,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_merging_the_other_way_converts_the_legacy_canonical_and_keeps_type_only_imports_out(tmp_path: Path) -> None:
+    reverse = Consolidation(
+        canonical=model("backend.app.users.models:User", USERS, "legacy"),
+        duplicates=(model("backend.app.auth.models:User", AUTH, "mapped"),),
+    )
+    result = merge(reverse, SEED)
+    cls = user_class(result.canonical_text)
+    assert sorted(member_names(cls)) == sorted(EXPECTED_MEMBERS)
+    assert not [s for s in cls.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)
+                and ast.unparse(s.value.func) in ("Column", "relationship")]
+    assert [m.name for m in result.moved] == ["UserRole"]
+    # AccountLink & co. are imported for type checkers only in auth.models: never at runtime here
+    assert "import AccountLink" not in result.canonical_text
+    dest = tmp_path / "reverse"
+    shutil.copytree(SEED, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / USERS).write_text(result.canonical_text)
+    (dest / AUTH).write_text(
+        "from backend.app.users.models import User, UserRole, UserStatus  # noqa: F401\n\n\n"
+        "def default_status() -> UserStatus:\n    return UserStatus.ACTIVE\n"
+    )
+    for path in (dest / "backend").rglob("*.py"):  # what the rewrite does to module-qualified strings
+        text = path.read_text()
+        path.write_text(text.replace('"backend.app.auth.models.User"', '"backend.app.users.models.User"'))
+    for first in ("backend.app.auth.models", "backend.app.users.models"):
+        ddl, error = probe_tree(dest, [first, "backend.models", "backend.db"])
+        assert error is None
+        users = ddl["users [postgresql]"]
+        assert "email VARCHAR(255) NOT NULL" in users and "password_hash VARCHAR(255) NOT NULL" in users
