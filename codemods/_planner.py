@@ -93,7 +93,7 @@ class Planner:
                 here = u.target.module == self.ctx.module
                 self._use_text(u, u.target.name if here else self._local_name(u.target, group))
             if group.other_uses == 0 and "dotted" not in kinds:
-                self.dropped.update(group.bindings)
+                self.dropped.update(b for b in group.bindings if b.path in self.plan.locations)
             return
         aliases_only = kinds <= {"import", "from", "lazy"} and all(
             b.path in self.plan.locations for b in group.bindings

@@ -290,6 +290,7 @@ class Collector(cst.CSTVisitor):
             if through is not None:
                 self._other(group, b, through)
                 return
+        group.other_uses += 1  # a use of the binding that reaches no location (`pkg.other`)
 
     def _other(self, group: Group, b: Binding, location: str) -> None:
         group.other_uses += 1
@@ -368,5 +369,7 @@ class Collector(cst.CSTVisitor):
                 if through is not None:
                     self._other(group, b, through)
                     break
+            else:
+                group.other_uses += 1
         if not resolved_any:
             self.facts.strings.append((node, None, -1))

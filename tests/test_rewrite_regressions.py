@@ -340,3 +340,14 @@ def test_patching_the_class_on_the_old_module_object_is_warned(tmp_path: Path) -
         "app/tests/test_obj.py: patches 'User' on app.users.models (now a shim); "
         "patch it on app.auth.models instead"
     ]
+
+
+def test_canonical_keeps_a_package_import_it_still_uses_otherwise(tmp_path: Path) -> None:
+    canonical = (FORMS / "_merged/models.py").read_text() + (
+        "\n\nfrom app import users  # noqa: E402\n\n\n"
+        "def pair():\n"
+        "    return users.models.User, users.lazy_name\n"
+    )
+    expected = canonical.replace("users.models.User, ", "User, ")
+    root = tree(tmp_path, {})
+    assert after(run(root, canonical_text=canonical), "app/auth/models.py") == expected
