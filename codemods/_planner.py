@@ -158,6 +158,8 @@ class Planner:
         if scope is None or target.name not in scope:
             return False
         for a in scope[target.name]:
+            if not isinstance(self.r.parents.get(self.r.line_of(a.node)), cst.Module):
+                continue  # guarded (TYPE_CHECKING, try, if): not bound for every use
             if isinstance(a, ImportAssignment) and isinstance(a.node, cst.ImportFrom):
                 module = self.r.from_module(a.node)
                 for alias in a.node.names if not isinstance(a.node.names, cst.ImportStar) else []:

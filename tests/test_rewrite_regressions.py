@@ -351,3 +351,23 @@ def test_canonical_keeps_a_package_import_it_still_uses_otherwise(tmp_path: Path
     expected = canonical.replace("users.models.User, ", "User, ")
     root = tree(tmp_path, {})
     assert after(run(root, canonical_text=canonical), "app/auth/models.py") == expected
+
+
+def test_a_guarded_import_of_the_name_is_not_reused_for_runtime_uses(tmp_path: Path) -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n\n"
+        "import app.users.models as m\n\n"
+        "if TYPE_CHECKING:\n"
+        "    from app.users.models import User\n\n"
+        "pair = (m.User, m.UserRole)\n"
+    )
+    expected = (
+        "from typing import TYPE_CHECKING\n\n"
+        "import app.users.models as m\n"
+        "from app.auth.models import User as CanonicalUser\n\n"
+        "if TYPE_CHECKING:\n"
+        "    from app.auth.models import User\n\n"
+        "pair = (CanonicalUser, m.UserRole)\n"
+    )
+    root = tree(tmp_path, {"app/api/guard_reuse.py": source})
+    assert after(run(root), "app/api/guard_reuse.py") == expected
