@@ -149,6 +149,8 @@ def _target_name(call: cst.Call) -> str | None:
     args = positional(call)
     if not args:
         return None
+    if isinstance(args[0], cst.Lambda):  # relationship(lambda: Account)
+        args = [args[0].body]
     value = string_value(args[0])
     if value is not None:
         return value.strip().rsplit(".", 1)[-1]
@@ -181,10 +183,8 @@ def _is_collection(call: cst.Call, target: str | None, ctx: ConvertContext) -> t
     if theirs and not own:
         return True, None
     if own and theirs:
-        fks = kwarg(call, "foreign_keys")
-        if fks is not None and target in code(fks) and ctx.class_name not in code(fks):
-            return True, None
-        return False, f"FKs both ways with {target}, assumed many-to-one"
+        # a list annotation leaves uselist to SQLAlchemy's direction; a scalar one would force it
+        return True, f"FKs both ways with {target}, annotated as a collection (uselist decided by SQLAlchemy)"
     return True, f"no foreign key between {ctx.class_name} and {target} found, assumed one-to-many"
 
 
