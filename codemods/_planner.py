@@ -158,16 +158,17 @@ class Planner:
         if scope is None or target.name not in scope:
             return False
         for a in scope[target.name]:
+            if not isinstance(a, ImportAssignment) or not isinstance(a.node, cst.ImportFrom):
+                continue
             if not isinstance(self.r.parents.get(self.r.line_of(a.node)), cst.Module):
                 continue  # guarded (TYPE_CHECKING, try, if): not bound for every use
-            if isinstance(a, ImportAssignment) and isinstance(a.node, cst.ImportFrom):
-                module = self.r.from_module(a.node)
-                for alias in a.node.names if not isinstance(a.node.names, cst.ImportStar) else []:
-                    if (alias.evaluated_alias or alias.evaluated_name) != target.name:
-                        continue
-                    full = f"{module}.{alias.evaluated_name}"
-                    if full == f"{target.module}.{target.name}" or self.plan.targets.get(full) == target:
-                        return True
+            module = self.r.from_module(a.node)
+            for alias in a.node.names if not isinstance(a.node.names, cst.ImportStar) else []:
+                if (alias.evaluated_alias or alias.evaluated_name) != target.name:
+                    continue
+                full = f"{module}.{alias.evaluated_name}"
+                if full == f"{target.module}.{target.name}" or self.plan.targets.get(full) == target:
+                    return True
         return False
 
     def _mirror(self, statement: cst.CSTNode, module: str) -> tuple[int, str] | None:
