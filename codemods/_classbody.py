@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -356,13 +356,3 @@ def member_key(member: Member, resolver: Resolver) -> object:
     if member.kind == "relationship":
         return relationship_key(member)
     return code_key(member)
-
-
-def describe(key: object) -> str:
-    """Readable text of a normalised key."""
-    if isinstance(key, tuple):
-        return ", ".join(f"{k}={v}" for k, v in key if v)
-    return str(key)
-
-
-FuncName = Callable[[cst.BaseExpression], str]
