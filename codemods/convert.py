@@ -91,6 +91,18 @@ def drop_unused_imports(tree: cst.Module, names: list[tuple[str, str]]) -> cst.M
     return RemoveImportsVisitor(ctx).transform_module(tree)
 
 
+def _mixins_of_models(tree: cst.Module) -> set[str]:
+    """Names of the module's classes that a model class of the module inherits from."""
+    classes = {s.name.value for s in tree.body if isinstance(s, cst.ClassDef)}
+    found: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, cst.ClassDef) and class_table(stmt) is not None:
+            for base in stmt.bases:
+                if isinstance(base.value, cst.Name) and base.value.value in classes:
+                    found.add(base.value.value)
+    return found
+
+
 def convert_module_text(
     text: str,
     module_name: str,
@@ -106,11 +118,13 @@ def convert_module_text(
     converted: list[str] = []
     body: list[cst.BaseStatement] = []
     found = False
+    mixins = _mixins_of_models(tree)
     for stmt in tree.body:
         if isinstance(stmt, cst.ClassDef) and (class_name is None or stmt.name.value == class_name):
             found = found or stmt.name.value == class_name
             table = class_table(stmt)
-            if (class_name is not None or table is not None) and _needs(stmt, resolver):
+            wanted = class_name is not None or table is not None or stmt.name.value in mixins
+            if wanted and _needs(stmt, resolver):
                 ctx = ConvertContext(resolver, planner, stmt.name.value, table, own_fk_tables([stmt]),
                                      sites, impls, module_name)
                 stmt, more = convert_class(stmt, ctx)

@@ -76,10 +76,8 @@ def legacy_assignments(text: str) -> list[str]:
     """`name = Column(...)` / `name = relationship(...)` left in classes that have a __tablename__."""
     found = []
     for node in ast.walk(ast.parse(text)):
-        if not isinstance(node, ast.ClassDef) or not any(
-            isinstance(s, ast.Assign) and ast.unparse(s.targets[0]) == "__tablename__" for s in node.body
-        ):
-            continue  # mixins are converted only when targeted explicitly
+        if not isinstance(node, ast.ClassDef):
+            continue
         for stmt in node.body:
             if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
                 func = stmt.value.func
