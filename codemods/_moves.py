@@ -165,6 +165,9 @@ class Carrier:
                 if b.how == "import" and b.module == self.dup_module:
                     self.notes.append(f"the canonical module imports {self.dup_module} as a module ({local}); "
                                       "attribute uses through it are not moved")
+                if self._imports_from_dup(b) and b.obj == self.dup_class:
+                    self.notes.append(f"the canonical module imports {self.dup_class} from {self.dup_module}: "
+                                      "that import must go, or the shim will form a cycle")
                 if self._imports_from_dup(b) and b.obj is not None and b.obj != self.dup_class:
                     self.move(b.obj)
                     if local != b.obj:
