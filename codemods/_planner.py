@@ -44,6 +44,9 @@ class Planner:
         self.local: dict[Target, str] = {}
         self.dotted_needed: dict[str, list[cst.CSTNode]] = {}
         self.produced: set[str] = set()
+        self.added: dict[
+            tuple[int, str, tuple[int, str] | None], tuple[cst.CSTNode, list[tuple[str, str | None]]]
+        ] = {}
         self.by_alias = {id(b.alias): b for g in facts.groups.values() for b in g.bindings if b.alias}
 
     def run(self) -> Edits:
@@ -51,6 +54,7 @@ class Planner:
         for group in self.facts.groups.values():
             if group.uses:
                 self._decide(group)
+        self._flush_added()
         for node in self.facts.imports:
             if isinstance(node, cst.ImportFrom):
                 self._from_import(node)
@@ -147,10 +151,18 @@ class Planner:
         if foreign and (local != target.name or not self._imported_globally(target)):
             for b in group.bindings:
                 rel = self._mirror(b.statement, target.module)
-                asname = None if local == target.name else local
-                code = from_import_code(target.module, [(target.name, asname)], rel)
-                self.edits.insert_after(b.line, code)
+                key = (id(b.line), target.module, rel)
+                _, names = self.added.setdefault(key, (b.line, []))
+                item = (target.name, None if local == target.name else local)
+                if item not in names:
+                    names.append(item)
         return local
+
+    def _flush_added(self) -> None:
+        """One `from module import a, b` per binding line and module for the names added."""
+        for (_, module, rel), (line, names) in self.added.items():
+            ordered = sorted(names, key=lambda n: (n[0], n[1] or ""))
+            self.edits.insert_after(line, from_import_code(module, ordered, rel))
 
     def _imported_globally(self, target: Target) -> bool:
         """The module scope already binds target.name to the target (maybe via an old import)."""
