@@ -117,6 +117,12 @@ class Planner:
             return
         for u in group.uses:
             self._use_text(u, self._local_name(u.target, group))
+        for b in group.bindings:
+            if b.kind == "lazy":
+                self.warnings.append(
+                    f"{self.ctx.path}: `{b.name}` lazily imports {b.path}, which is still used for "
+                    "other names; the moved names are now imported eagerly next to it"
+                )
 
     def _use_text(self, u: Use, text: str) -> None:
         if u.node is not None:
