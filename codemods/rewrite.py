@@ -88,7 +88,14 @@ def rewrite(
     for f in sorted(files, key=lambda f: f.path):
         if f.path == canonical_path or f.path in shim_paths:
             continue
-        text = texts.get(f.path) or scan.read_text(root, f.path)
+        try:
+            text = texts.get(f.path) or scan.read_text(root, f.path)
+        except UnicodeDecodeError:
+            raw = (root / f.path).read_bytes().decode("latin-1")
+            if _may_reference(plan, raw):
+                raise ModelfoldError(f"{f.path}: not UTF-8, and it references a moved name") from None
+            warnings.append(f"{f.path}: not UTF-8; skipped (no reference to a moved name seen)")
+            continue
         if not prefilter(plan, text):
             continue
         tree = ast_parse(text)

@@ -371,3 +371,11 @@ def test_a_guarded_import_of_the_name_is_not_reused_for_runtime_uses(tmp_path: P
     )
     root = tree(tmp_path, {"app/api/guard_reuse.py": source})
     assert after(run(root), "app/api/guard_reuse.py") == expected
+
+
+def test_non_utf8_file_is_a_warning_or_an_abort(tmp_path: Path) -> None:
+    root = tree(tmp_path, {"app/api/latin.py": "# caf\xe9\nx = 1\n".encode("latin-1")})
+    assert any(w.startswith("app/api/latin.py: not UTF-8") for w in run(root).warnings)
+    (root / "app/api/latin.py").write_bytes("# caf\xe9\nfrom app.users.models import User\n".encode("latin-1"))
+    with pytest.raises(ModelfoldError, match="app/api/latin.py"):
+        run(root)
