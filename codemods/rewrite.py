@@ -211,7 +211,10 @@ def _read(root: Path, rel: str, texts: dict[str, str]) -> str | None:
     if rel not in texts:
         if not (root / rel).is_file():
             return None
-        texts[rel] = scan.read_text(root, rel)
+        try:
+            texts[rel] = scan.read_text(root, rel)
+        except UnicodeDecodeError:
+            raise ModelfoldError(f"{rel}: not UTF-8, and the consolidation must change it") from None
     return texts[rel]
 
 
