@@ -117,7 +117,9 @@ class Carrier:
         canon = [b for b in self._canon_binds.get(name, []) if b.runtime]
         moving = any(self._imports_from_dup(b) for b in self._canon_binds.get(name, []))
         if canon and not moving:
-            if bind.how != "def" and [self._origin(b, False) for b in canon[:1]] != [self._origin(bind, True)]:
+            theirs = self._origin(bind, True)
+            same = theirs == self._origin(canon[0], False) or (theirs[0] == self.canon_module and theirs[1] == name)
+            if bind.how != "def" and not same:
                 self.notes.append(f"name {name} means different things in {self.dup_module} and "
                                   f"{self.canon_module}; the canonical meaning is used")
             return
