@@ -42,7 +42,7 @@ def test_table_ratio_is_against_modelfold_at_the_same_size_and_importers() -> No
     lines = _report.table(rows).splitlines()
     rope_1k = next(ln for ln in lines if ln.startswith("| rope") and "| 1,000 |" in ln)
     rope_20k = next(ln for ln in lines if ln.startswith("| rope") and "| 20,000 |" in ln)
-    assert "| 12× |" in rope_1k and "| 3/5 | 1/2 |" in rope_1k
+    assert "| 12× (12× CPU) |" in rope_1k and "| 3/5 | 1/2 |" in rope_1k
     assert "2 unrelated files changed" in rope_1k
     assert "×" not in rope_20k
     assert "| `relative` | 2/2 | 0/2 |" in lines

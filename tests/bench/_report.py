@@ -15,7 +15,8 @@ def _ratio(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     for other in rows:
         if (other["tool"] == OURS and other["files"] == row["files"]
                 and other["importers"] == row["importers"] and other["wall"] > 0):
-            return f"{row['wall'] / other['wall']:,.0f}×"
+            cpu = f" ({row['cpu'] / other['cpu']:,.0f}× CPU)" if other["cpu"] > 0 else ""
+            return f"{row['wall'] / other['wall']:,.0f}×{cpu}"
     return ""
 
 
@@ -86,7 +87,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig, ax = plt.subplots(figsize=(9.5, 4.5), dpi=120)
     tools = sorted({r["tool"] for r in rows if not r["tool"].startswith("baseline")},
                    key=lambda t: (not t.startswith("modelfold"), t))
     for tool in tools:
@@ -105,7 +106,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.set_title("modelfold vs anchors: renaming a duplicated model's references")
     ax.grid(True, which="both", alpha=0.3)
     ax.margins(x=0.15, y=0.2)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
