@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from codemods import scan
@@ -137,14 +139,38 @@ def make_plan(
 
 
 def prefilter(plan: Plan, text: str) -> bool:
-    """Cheap text test: could this file name a target at all (module needle and name needle)."""
+    """Cheap text test: could this file name a target at all (a name needle and a module needle).
+
+    Module evidence is a location's dotted path, an import of a package above it followed by the
+    next component (`from a.b import c`, `import a.b as m` + `m.c`), or a relative import next to
+    one of its components. Conservative: a miss here would be a missed reference.
+    """
     if any(key in text for key in plan.targets):
         return True
     names = {key.rsplit(".", 1)[1] for key in plan.targets}
     if not scan.mentions_any(text, names) and "import *" not in text:
         return False
-    modules = set(plan.locations) | {loc.rsplit(".", 1)[-1] for loc in plan.locations}
-    return scan.mentions_any(text, modules)
+    if any(loc in text for loc in plan.locations):
+        return True
+    relative, above = _module_patterns(plan.locations)
+    if "from ." in text and relative.search(text):
+        return True
+    return any(prefix.search(text) and component.search(text) for prefix, component in above)
+
+
+@lru_cache(maxsize=16)
+def _module_patterns(
+    locations: frozenset[str],
+) -> tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]]:
+    parts = {p for loc in locations for p in loc.split(".")[1:]}
+    relative = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, parts))) + r")\b")
+    above = set()
+    for loc in locations:
+        split = loc.split(".")
+        for i in range(1, len(split)):
+            prefix = re.escape(".".join(split[:i]))
+            above.add((rf"(?:from|import)\s+{prefix}\b", rf"\b{re.escape(split[i])}\b"))
+    return relative, tuple((re.compile(a), re.compile(b)) for a, b in sorted(above))
 
 
 def references(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:

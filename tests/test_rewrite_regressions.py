@@ -220,7 +220,7 @@ def test_unparsable_file_that_references_the_duplicate_aborts(tmp_path: Path) ->
 
 
 def test_unparsable_file_that_needs_no_change_is_a_warning(tmp_path: Path) -> None:
-    root = tree(tmp_path, {"app/api/broken.py": "from app.auth import models\nUser = (\n"})
+    root = tree(tmp_path, {"app/api/broken.py": "from app import users\nUser = (\n"})
     changeset = run(root)
     assert any(w.startswith("app/api/broken.py: cannot parse") for w in changeset.warnings)
     assert "app/api/broken.py" not in {c.path for c in changeset.changes}
@@ -379,3 +379,45 @@ def test_non_utf8_file_is_a_warning_or_an_abort(tmp_path: Path) -> None:
     (root / "app/api/latin.py").write_bytes("# caf\xe9\nfrom app.users.models import User\n".encode("latin-1"))
     with pytest.raises(ModelfoldError, match="app/api/latin.py"):
         run(root)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from app.users.models import User",
+        "from app.users import models\nmodels.User",
+        "from  app.users  import (\n    models as m,\n)\nm.User",
+        "from app import users\nusers.models.User",
+        "import app.users as u\nu.models.User",
+        "import app\napp.users.models.User",
+        "from .models import User",
+        "from . import models\nmodels.User",
+        "from ..users.models import User",
+        'x = importlib.import_module("app.users.models").User',
+        'patch("app.users.models.User.x")',
+        "from app.users.models import *",
+    ],
+)
+def test_prefilter_lets_every_reference_form_through(text: str) -> None:
+    from codemods._targets import Plan, Target, prefilter
+
+    target = Target(NEW, "User")
+    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    assert prefilter(plan, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from app.auth.models import User",
+        "from app.orders import models\nmodels.User",
+        "class User:\n    pass",
+        "from app.users.service import make  # no moved name here",
+    ],
+)
+def test_prefilter_skips_files_that_cannot_reference_the_class(text: str) -> None:
+    from codemods._targets import Plan, Target, prefilter
+
+    target = Target(NEW, "User")
+    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    assert not prefilter(plan, text)
