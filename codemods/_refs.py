@@ -31,6 +31,7 @@ class FileContext:
     module: str
     is_package: bool
     is_canonical: bool
+    scoped: bool = True  # False: no binding of a location, so no scope metadata is needed
 
 
 @dataclass(eq=False)
@@ -96,9 +97,12 @@ class Resolver:
         self.ctx = ctx
         self.plan = plan
         # one batched traversal for both providers; parents come from the Collector's own pass
-        found = wrapper.resolve_many([ScopeProvider, ExpressionContextProvider])
-        self.scopes = cast(Mapping[cst.CSTNode, Scope | None], found[ScopeProvider])
-        self.contexts = cast(Mapping[cst.CSTNode, ExpressionContext], found[ExpressionContextProvider])
+        providers = [ScopeProvider, ExpressionContextProvider] if ctx.scoped else []
+        found = wrapper.resolve_many(providers)
+        self.scopes = cast(Mapping[cst.CSTNode, Scope | None], found.get(ScopeProvider, {}))
+        self.contexts = cast(
+            Mapping[cst.CSTNode, ExpressionContext], found.get(ExpressionContextProvider, {})
+        )
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.module = wrapper.module
         self._cache: dict[int, Binding | None] = {}

@@ -141,9 +141,9 @@ def make_plan(
 def prefilter(plan: Plan, text: str) -> bool:
     """Cheap text test: could this file name a target at all (a name needle and a module needle).
 
-    Module evidence is a location's dotted path, an import of a package above it followed by the
-    next component (`from a.b import c`, `import a.b as m` + `m.c`), or a relative import next to
-    one of its components. Conservative: a miss here would be a missed reference.
+    Module evidence is a location's dotted path, a `from`/`import` of a package above it that
+    names the next component (`from a.b import c`, `import a as m` + `.b`), or a relative import
+    of one of its components. Conservative: a miss here would be a missed reference.
     """
     if any(key in text for key in plan.targets):
         return True
@@ -155,22 +155,31 @@ def prefilter(plan: Plan, text: str) -> bool:
     relative, above = _module_patterns(plan.locations)
     if "from ." in text and relative.search(text):
         return True
-    return any(prefix.search(text) and component.search(text) for prefix, component in above)
+    return any(
+        imported.search(text) or (module.search(text) and attribute.search(text))
+        for imported, module, attribute in above
+    )
+
+
+_IMPORTED = r"\s+import\s+(?:\([^)]*|[^\n]*)\b"  # `import x, c` or `import (\n x,\n c`
 
 
 @lru_cache(maxsize=16)
 def _module_patterns(
     locations: frozenset[str],
-) -> tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]]:
-    parts = {p for loc in locations for p in loc.split(".")[1:]}
-    relative = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, parts))) + r")\b")
+) -> tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]], ...]]:
+    """(relative-import pattern, [(from-import, plain import, attribute) per package above])."""
+    parts = "|".join(sorted({re.escape(p) for loc in locations for p in loc.split(".")[1:]}))
+    relative = re.compile(
+        rf"from\s+\.+(?:[\w.]*\.)?(?:{parts})\b|from\s+\.+{_IMPORTED}(?:{parts})\b"
+    )
     above = set()
     for loc in locations:
         split = loc.split(".")
         for i in range(1, len(split)):
-            prefix = re.escape(".".join(split[:i]))
-            above.add((rf"(?:from|import)\s+{prefix}\b", rf"\b{re.escape(split[i])}\b"))
-    return relative, tuple((re.compile(a), re.compile(b)) for a, b in sorted(above))
+            prefix, nxt = re.escape(".".join(split[:i])), re.escape(split[i])
+            above.add((rf"from\s+{prefix}{_IMPORTED}{nxt}\b", rf"import\s+{prefix}\b", rf"\.{nxt}\b"))
+    return relative, tuple(tuple(re.compile(x) for x in trio) for trio in sorted(above))  # type: ignore[misc]
 
 
 def references(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
@@ -193,6 +202,28 @@ def references(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
             value = node.value
             if value in plan.locations or any(key in value for key in plan.targets):
                 return True
+    return False
+
+
+def needs_scope(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
+    """Does the file bind a location, or a package above one, to a name (stdlib ast)?
+
+    Only then can an attribute chain or a string annotation reach a target through a binding, so
+    only then does the libcst pass need scope metadata; importing the moved names themselves
+    (the common case) is rewritten from the import statement alone.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(_related(alias.name, plan.locations) for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            mod = absolute_module(f.module, f.is_package, node.level, node.module)
+            for alias in node.names if mod is not None else []:
+                full = f"{mod}.{alias.name}"
+                if any(full == loc or loc.startswith(full + ".") for loc in plan.locations):
+                    return True
+        elif isinstance(node, ast.Constant) and node.value in plan.locations:
+            return True
     return False
 
 

@@ -27,6 +27,7 @@ from codemods._targets import (
     absolute_module,
     ast_parse,
     make_plan,
+    needs_scope,
     prefilter,
     references,
 )
@@ -106,7 +107,8 @@ def rewrite(
             continue
         if not references(plan, f, tree):
             continue
-        work.append((FileContext(f.path, f.module, f.is_package, False), text))
+        scoped = needs_scope(plan, f, tree)
+        work.append((FileContext(f.path, f.module, f.is_package, False, scoped), text))
     for (ctx, text), (new, found) in zip(work, _rewrite_many(work, plan, jobs), strict=True):
         warnings.extend(found)
         parsed.append(ctx.path)

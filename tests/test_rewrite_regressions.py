@@ -421,3 +421,29 @@ def test_prefilter_skips_files_that_cannot_reference_the_class(text: str) -> Non
     target = Target(NEW, "User")
     plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
     assert not prefilter(plan, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import app as a\na.users.models.User",
+        "from app import (\n    orders,\n    users,\n)\nusers.models.User",
+        "from .. import users\nusers.models.User",
+        "from ..users import models\nmodels.User",
+    ],
+)
+def test_prefilter_lets_package_and_relative_forms_through(text: str) -> None:
+    from codemods._targets import Plan, Target, prefilter
+
+    target = Target(NEW, "User")
+    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    assert prefilter(plan, text)
+
+
+def test_prefilter_is_not_fooled_by_a_table_name() -> None:
+    from codemods._targets import Plan, Target, prefilter
+
+    target = Target(NEW, "User")
+    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    text = 'from app.db import Base\nfrom .x import y\nuser_id = ForeignKey("users.id")  # User\n'
+    assert not prefilter(plan, text)
