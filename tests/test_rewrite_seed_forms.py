@@ -1,6 +1,6 @@
-"""fixtures/rewrite_backend: seed_backend extended with every remaining reference form.
+"""fixtures/seed_backend: every reference form rewritten, and the project's own suite passes.
 
-Extra modules over seed_backend, each used by the project's own tests (backend/tests/test_forms.py):
+Beyond the import forms of SCENARIO.md, modules each used by the project's own tests (backend/tests/test_forms.py):
 a split parenthesized import of a name that stays (PASSWORD_MIN_LENGTH) and the model, two module
 aliases (one used only for the model, one also for the name that stays), an optional import in
 try/except, a lazy module proxy with a TYPE_CHECKING twin and a string annotation through it, a
@@ -20,7 +20,7 @@ from codemods.rewrite import rewrite
 from codemods.types import Changeset, Consolidation, MergeResult, ModelDef, MovedName
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-CASE, OVERLAY = FIXTURES / "rewrite_backend", FIXTURES / "seed_backend_merged"
+CASE, OVERLAY = FIXTURES / "seed_backend", FIXTURES / "seed_backend_merged"
 OLD, NEW = "backend.app.users.models", "backend.app.auth.models"
 OLD_PATH, NEW_PATH = "backend/app/users/models.py", "backend/app/auth/models.py"
 
