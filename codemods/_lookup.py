@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from codemods import scan
+from codemods.types import SourceFile
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,22 @@ def sites_in_text(text: str, module: str) -> list[ModelSite]:
     ]
 
 
-def model_sites(root: Path, extra: dict[str, str] | None = None) -> dict[str, list[ModelSite]]:
-    """Every model class of the tree by class name; `extra` (module -> text) overrides files."""
+def _sources(root: Path, paths: Iterable[str] | None) -> list[SourceFile]:
+    """The tree's files, or only `paths` (the model files an index already found)."""
+    files = scan.source_files(root)
+    if paths is None:
+        return files
+    wanted = set(paths)
+    return [f for f in files if f.path in wanted]
+
+
+def model_sites(
+    root: Path, extra: dict[str, str] | None = None, paths: Iterable[str] | None = None
+) -> dict[str, list[ModelSite]]:
+    """Every model class of the tree (or of `paths`) by class name; `extra` (module -> text) overrides."""
     out: dict[str, list[ModelSite]] = {}
     extra = extra or {}
-    for source in scan.source_files(root):
+    for source in _sources(root, paths):
         text = extra.get(source.module)
         if text is None:
             try:
@@ -121,10 +134,12 @@ def backrefs_in_text(text: str, module: str, classes: set[str]) -> list[tuple[st
     return found
 
 
-def backrefs_to(root: Path, classes: set[str]) -> list[tuple[str, str, str]]:
-    """Every relationship in the tree that targets one of `classes` by name and declares a backref."""
+def backrefs_to(
+    root: Path, classes: set[str], paths: Iterable[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """Every relationship in the tree (or in `paths`) that targets one of `classes` and declares a backref."""
     found: list[tuple[str, str, str]] = []
-    for source in scan.source_files(root):
+    for source in _sources(root, paths):
         try:
             text = scan.read_text(root, source.path)
         except (OSError, UnicodeDecodeError):

@@ -36,6 +36,7 @@ from codemods.types import (
     MergeResult,
     ModelDef,
     ModelfoldError,
+    ModelIndex,
     MovedName,
 )
 
@@ -133,6 +134,7 @@ def _resolution(policy: ConflictPolicy) -> str:
 class _Merger:
     consolidation: Consolidation
     root: Path
+    model_paths: tuple[str, ...] | None  # the files to read for other models; None: the whole tree
 
     def __post_init__(self) -> None:
         c = self.consolidation
@@ -236,7 +238,7 @@ class _Merger:
         names = {s.member.name: s for s in self.slots}
         classes = {s.model.class_name for s in self.sources}
         refs = {s.model.ref for s in self.sources}
-        for owner, attribute, backref in backrefs_to(self.root, classes):
+        for owner, attribute, backref in backrefs_to(self.root, classes, self.model_paths):
             if owner in refs or backref not in names:
                 continue
             slot = names[backref]
@@ -254,7 +256,7 @@ class _Merger:
         canon = self.sources[0]
         table = class_table(canon.cls)
         fks = own_fk_tables([s.cls for s in self.sources])
-        sites = model_sites(self.root)
+        sites = model_sites(self.root, paths=self.model_paths)
         body: list[cst.BaseStatement] = []
         converted: list[Member] = []
         for slot in self.slots:
@@ -282,11 +284,16 @@ class _Merger:
         return drop_unused_imports(tree, [("sqlalchemy", "Column")])
 
 
-def merge(consolidation: Consolidation, root: Path) -> MergeResult:
-    """Merge the duplicates into the canonical class; pure: returns the new canonical module text."""
-    merger = _Merger(consolidation, root)
-    for index in range(1, len(merger.sources)):
-        merger.fold(index)
+def merge(consolidation: Consolidation, root: Path, index: ModelIndex | None = None) -> MergeResult:
+    """Merge the duplicates into the canonical class; pure: returns the new canonical module text.
+
+    With the tree's `index`, only its model files are read for relationship targets and backrefs
+    instead of the whole tree.
+    """
+    paths = None if index is None else tuple(sorted({m.path for m in index.models}))
+    merger = _Merger(consolidation, root, paths)
+    for position in range(1, len(merger.sources)):
+        merger.fold(position)
     merger.check_backrefs()
     conflicts = tuple(merger.conflicts)
     if consolidation.policy is ConflictPolicy.FAIL and conflicts:

@@ -13,7 +13,7 @@ from codemods import scan
 from codemods._mtypes import Migration
 from codemods.detect import detect
 from codemods.diff import write_changes
-from codemods.index import build_index, find_model
+from codemods.index import find_model, index_files
 from codemods.merge import merge
 from codemods.rewrite import rewrite
 from codemods.types import (
@@ -23,6 +23,7 @@ from codemods.types import (
     ModelDef,
     ModelfoldError,
     ModelIndex,
+    SourceFile,
 )
 
 __all__ = ["Migration", "NothingToDo", "plan_auto", "plan_consolidation", "plan_migration"]
@@ -34,11 +35,15 @@ class NothingToDo(ModelfoldError):
 
 def plan_consolidation(
     root: Path, consolidation: Consolidation, *, excludes: Sequence[str] = (),
-    warn_on_import: bool = False,
+    warn_on_import: bool = False, files: Sequence[SourceFile] | None = None,
+    index: ModelIndex | None = None,
 ) -> Migration:
-    """Merge and rewrite one consolidation on the tree below root (nothing is written)."""
-    merged = merge(consolidation, root)
-    files = scan.source_files(root, excludes)
+    """Merge and rewrite one consolidation on the tree below root (nothing is written).
+
+    `files` and `index`, when the caller has them, spare a second scan of the tree.
+    """
+    files = scan.source_files(root, excludes) if files is None else files
+    merged = merge(consolidation, root, index)
     changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import)
     return Migration(consolidation, merged, changeset)
 
@@ -57,7 +62,8 @@ def plan_migration(
     repeated = sorted({d for d in duplicates if list(duplicates).count(d) > 1})
     if repeated:
         raise ModelfoldError(f"duplicate given twice: {repeated[0]}")
-    index = build_index(root, excludes)
+    files = scan.source_files(root, excludes)
+    index = index_files(root, files)
     canon = _class_model(find_model(index, canonical))
     found: list[ModelDef] = []
     done: list[str] = []
@@ -73,8 +79,8 @@ def plan_migration(
     same = [d.ref for d in found if (d.path, d.line) == (canon.path, canon.line)]
     if same:
         raise ModelfoldError(f"{same[0]} is the canonical class itself, imported under another name")
-    return plan_consolidation(root, Consolidation(canon, tuple(found), policy),
-                              excludes=excludes, warn_on_import=warn_on_import)
+    return plan_consolidation(root, Consolidation(canon, tuple(found), policy), excludes=excludes,
+                              warn_on_import=warn_on_import, files=files, index=index)
 
 
 def _class_model(model: ModelDef) -> ModelDef:
