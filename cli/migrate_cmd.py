@@ -14,9 +14,6 @@ from cli import output
 from codemods import report
 from codemods._mtypes import Migration, StageResult
 from codemods.diff import apply_changeset, combine, render_diff
-from codemods.merge import MergeConflictError
-from codemods.migrate import NothingToDo, plan_auto, plan_migration
-from codemods.stage import VerificationFailed, stage
 from codemods.types import ConflictPolicy, ModelfoldError
 
 
@@ -54,6 +51,10 @@ def migrate(
     python: Python = None,
 ) -> None:
     """Fold DUPLICATE models into CANONICAL, rewrite every reference, and stage a git branch."""
+    # The pipeline (libcst's codemod machinery, gitpython) loads here, not when the app starts.
+    from codemods.merge import MergeConflictError
+    from codemods.migrate import NothingToDo
+
     if dry_run and apply:
         output.fail("--dry-run and --apply exclude each other")
     excludes = tuple(exclude or ())
@@ -88,6 +89,8 @@ def _plan(
     refs: list[str], auto: bool, root: Path, policy: ConflictPolicy, excludes: tuple[str, ...],
     warn_on_import: bool,
 ) -> list[Migration]:
+    from codemods.migrate import plan_auto, plan_migration
+
     if auto:
         if refs:
             raise ModelfoldError("--auto takes no CANONICAL/DUPLICATE arguments")
@@ -139,6 +142,8 @@ def _stage(
     excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
     python: str | None,
 ) -> None:
+    from codemods.stage import VerificationFailed, stage
+
     try:
         staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
                        test_cmd=test_cmd, python=python)

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from cli import output
-from codemods.convert import modernize
 from codemods.diff import apply_changeset, render_diff
 from codemods.types import ModelfoldError
 
@@ -21,6 +20,8 @@ Apply = Annotated[bool, typer.Option("--apply", help="Write the converted file i
 
 def modernize_command(target: Target, root: Root = Path("."), dry_run: DryRun = False, apply: Apply = False) -> None:
     """Convert legacy Column/relationship attributes of TARGET to Mapped[...] = mapped_column(...)."""
+    from codemods.convert import modernize  # libcst's codemod machinery loads only when used
+
     if dry_run and apply:
         output.fail("--dry-run and --apply exclude each other")
     try:

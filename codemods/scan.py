@@ -7,10 +7,12 @@ import os
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from codemods.types import ModelfoldError, SourceFile
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 # Directories a walk never enters (outside git, where .gitignore is not consulted).
 SKIP_DIRS = frozenset(
@@ -140,7 +142,9 @@ def read_text(root: Path, rel: str) -> str:
 
 def parse_module(text: str) -> cst.Module:
     """Parse with libcst from bytes, so a BOM and the file's newline style survive a round trip."""
-    return cst.parse_module(text.encode("utf-8"))
+    import libcst  # only the stages that write need it; detect reads with stdlib ast
+
+    return libcst.parse_module(text.encode("utf-8"))
 
 
 def module_text(module: cst.Module) -> str:
