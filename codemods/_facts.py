@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass, field
 
 from codemods import _members as m
+from codemods.scan import absolute_module
 from codemods.types import ColumnDef, MemberDef, RelationshipDef
 
 # Text that a file defining or using a model or table must contain somewhere.
@@ -73,17 +74,6 @@ def dotted(node: ast.expr) -> str | None:
     return None
 
 
-def absolute_module(module: str, is_package: bool, level: int, name: str | None) -> str:
-    """Resolve `from ..x import y` against the importing module's name."""
-    if level == 0:
-        return name or ""
-    parts = module.split(".") if module else []
-    if not is_package:
-        parts = parts[:-1]
-    parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
-    return ".".join([*parts, name] if name else parts)
-
-
 def file_facts(module: str, path: str, is_package: bool, tree: ast.Module) -> FileFacts:
     """Collect imports, module-level calls/aliases and classes of one parsed module."""
     facts = FileFacts(module=module, path=path, is_package=is_package)
@@ -97,6 +87,8 @@ def file_facts(module: str, path: str, is_package: bool, tree: ast.Module) -> Fi
                     facts.imports[top] = top
         elif isinstance(stmt, ast.ImportFrom):
             source = absolute_module(module, is_package, stmt.level, stmt.module)
+            if source is None:
+                continue
             for alias in stmt.names:
                 if alias.name != "*":
                     facts.imports[alias.asname or alias.name] = f"{source}.{alias.name}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from codemods import scan
 from codemods._classbody import leading_lines
 from codemods._imports import Binding, ImportPlanner, bindings
 
@@ -42,15 +43,9 @@ def names_used(nodes: Iterable[cst.CSTNode]) -> list[str]:
 
 
 def absolute_module(module: str, is_package: bool, relative: str) -> str:
-    """`..x` seen from `module` -> absolute dotted name."""
+    """`..x` seen from `module` -> absolute dotted name (unchanged when it climbs too high)."""
     dots = len(relative) - len(relative.lstrip("."))
-    if dots == 0:
-        return relative
-    parts = module.split(".")
-    base = parts if is_package else parts[:-1]
-    base = base[: len(base) - (dots - 1)] if dots > 1 else base
-    rest = relative[dots:]
-    return ".".join([*base, rest] if rest else base)
+    return scan.absolute_module(module, is_package, dots, relative[dots:] or None) or relative
 
 
 def top_level_defs(module: cst.Module) -> dict[str, cst.BaseStatement]:

@@ -20,7 +20,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from codemods._targets import Plan, Target, absolute_module
+from codemods._targets import Plan, Target
+from codemods.scan import absolute_module
 
 
 @dataclass(frozen=True)

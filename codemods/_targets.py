@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from codemods import scan
+from codemods.scan import absolute_module
 from codemods.types import Consolidation, MergeResult, ModelfoldError, SourceFile
 
 
@@ -48,21 +49,6 @@ def base_targets(consolidation: Consolidation, merged: MergeResult) -> dict[str,
     for moved in merged.moved:
         targets[f"{moved.from_module}.{moved.name}"] = Target(moved.to_module, moved.name)
     return targets
-
-
-def absolute_module(module: str, is_package: bool, level: int, name: str | None) -> str | None:
-    """The absolute module a `from ...name import` refers to, or None when it climbs too high."""
-    if level == 0:
-        return name
-    parts = module.split(".") if module else []
-    if not is_package:
-        parts = parts[:-1]
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if name:
-        base = base + name.split(".")
-    return ".".join(base) if base else None
 
 
 def add_reexports(

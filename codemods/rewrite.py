@@ -24,13 +24,13 @@ from codemods._shim import ShimSpec, build_shim
 from codemods._targets import (
     Plan,
     Target,
-    absolute_module,
     ast_parse,
     make_plan,
     needs_scope,
     prefilter,
     references,
 )
+from codemods.scan import absolute_module
 from codemods.types import (
     Changeset,
     Consolidation,

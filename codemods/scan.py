@@ -118,6 +118,21 @@ def module_name(root: Path, rel: str, packages: dict[str, bool] | None = None) -
     return ".".join(parts[start:]), is_package
 
 
+def absolute_module(module: str, is_package: bool, level: int, name: str | None) -> str | None:
+    """The absolute module a `from ...name import` in `module` refers to; None when it climbs too high."""
+    if level == 0:
+        return name
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if name:
+        base = base + name.split(".")
+    return ".".join(base) if base else None
+
+
 def _is_package(root: Path, rel_dir: str, cache: dict[str, bool]) -> bool:
     if rel_dir not in cache:
         cache[rel_dir] = os.path.isfile(os.path.join(root, rel_dir, "__init__.py"))
