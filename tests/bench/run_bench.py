@@ -111,21 +111,10 @@ def copy_tree(tree: Path, name: str) -> Path:
     return dest
 
 
-# Used only while `migrate` is not yet registered in cli/app.py: the same typer commands.
-_FALLBACK = ("import sys, typer; from cli import detect_cmd, migrate_cmd; app = typer.Typer(); "
-             "detect_cmd.register(app); migrate_cmd.register(app); app()")
-
-
 def modelfold_cmd() -> list[str]:
     """argv prefix of the console script of the interpreter running the bench."""
     exe = Path(sys.executable).parent / "modelfold"
-    argv = [str(exe) if exe.exists() else "modelfold"]
-    probe = subprocess.run([*argv, "migrate", "--help"], capture_output=True)
-    if probe.returncode != 0:
-        print("# `modelfold migrate` is not registered; using cli.migrate_cmd directly",
-              file=sys.stderr)
-        return [sys.executable, "-c", _FALLBACK]
-    return argv
+    return [str(exe) if exe.exists() else "modelfold"]
 
 
 def scored(row: Row, tree: Path, out: Path, expected: generate.Expected) -> Row:
