@@ -79,10 +79,12 @@ def group_title(group: DuplicateGroup) -> str:
 
 def _group_table(group: DuplicateGroup) -> Table:
     table = Table(title=group_title(group), title_justify="left", show_lines=False)
-    table.add_column("model", no_wrap=True)
-    table.add_column("path:line", no_wrap=True)
-    for column in ("style", "columns", "relationships", "only here"):
-        table.add_column(column)
+    table.add_column("model", overflow="fold")
+    table.add_column("path:line", overflow="fold")
+    table.add_column("style")
+    table.add_column("cols", justify="right")
+    table.add_column("rels", justify="right")
+    table.add_column("only here", overflow="fold")
     for model in group.models:
         mark = " (keep)" if model.ref == group.canonical else ""
         table.add_row(
