@@ -1,8 +1,8 @@
 """One runner for every fixture case (fixtures/<case>/case.toml), as DESIGN.md describes.
 
-For each case: copy the project, plan and apply the migration, compare with `expected/` when the
-case pins one (unified diff on mismatch), run the project's own tests on the result, and plan
-again to prove a second run changes nothing.
+For each case: copy the project, check that its own tests fail (the duplicate is real), plan and
+apply the migration, compare with `expected/` when the case pins one (unified diff on mismatch),
+run the project's own tests on the result, and plan again to prove a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ def test_case(case: str, tmp_path: Path) -> None:
     tree = tmp_path / case
     shutil.copytree(FIXTURES / case, tree, ignore=NOT_PROJECT)
     policy = ConflictPolicy(spec.get("on_conflict", "keep-canonical"))
+    command = [part.replace("{python}", sys.executable) for part in spec.get("test_command", [])]
+    if command:
+        before = subprocess.run(command, cwd=tree, capture_output=True, text=True, timeout=300)
+        assert before.returncode != 0, "the case's own tests must fail before the migration"
 
     migration = plan_migration(tree, spec["canonical"], spec["duplicates"], policy=policy)
     apply_changeset(tree, migration.changeset)
@@ -66,8 +70,7 @@ def test_case(case: str, tmp_path: Path) -> None:
         difference = tree_diff(expected, tree)
         assert not difference, f"tree differs from {expected}:\n{difference}"
 
-    if "test_command" in spec:
-        command = [part.replace("{python}", sys.executable) for part in spec["test_command"]]
+    if command:
         run = subprocess.run(command, cwd=tree, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
 
