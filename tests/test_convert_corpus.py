@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import ast
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_merge_support import probe_tree
 
 from codemods._lookup import model_sites
 from codemods.convert import convert_module_text
@@ -17,59 +15,12 @@ from codemods.convert import convert_module_text
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "merge_legacy_corpus"
 PACKAGE = "legacy_corpus"
 
-# Imports every module of the package in a fresh interpreter, configures the mappers, and prints
-# CREATE TABLE + CREATE INDEX per table and dialect (a compile error is recorded as a value).
-PROBE = r'''
-import importlib, json, pkgutil, re, sys
-from sqlalchemy import MetaData
-from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.orm import configure_mappers
-from sqlalchemy.schema import CreateIndex, CreateTable
-
-pkg = importlib.import_module(sys.argv[1])
-mods = [importlib.import_module(f"{pkg.__name__}.{m.name}") for m in pkgutil.iter_modules(pkg.__path__)]
-configure_mappers()
-metas = {}
-for mod in mods:
-    for value in list(vars(mod).values()):
-        md = value if isinstance(value, MetaData) else getattr(value, "metadata", None)
-        if isinstance(md, MetaData):
-            metas[id(md)] = md
-out = {}
-for md in metas.values():
-    for table in md.sorted_tables:
-        for name, dialect in (("sqlite", sqlite.dialect()), ("postgresql", postgresql.dialect()),
-                              ("mysql", mysql.dialect())):
-            try:
-                ddl = str(CreateTable(table).compile(dialect=dialect)).strip()
-                ddl += "\n" + "\n".join(sorted(str(CreateIndex(i).compile(dialect=dialect)) for i in table.indexes))
-            except Exception as exc:
-                ddl = "error " + type(exc).__name__ + ": " + re.sub(r" at 0x[0-9a-f]+", "", str(exc))
-            out[f"{table.name} [{name}]"] = ddl
-for mod in mods:
-    for value in list(vars(mod).values()):
-        mapper = getattr(value, "__mapper__", None)
-        if mapper is None or getattr(value, "__module__", None) != mod.__name__:
-            continue
-        for rel in mapper.relationships:
-            coll = rel.collection_class.__name__ if rel.uselist and rel.collection_class else "list"
-            out[f"{value.__name__}.{rel.key} [relationship]"] = (
-                f"{rel.direction.name} uselist={rel.uselist} collection={coll if rel.uselist else '-'} "
-                f"lazy={rel.lazy} target={rel.mapper.class_.__name__}"
-            )
-print(json.dumps(out, sort_keys=True))
-'''
-
-
 def ddl_of(tree: Path) -> dict[str, str]:
-    """DDL per table and dialect of the corpus package under `tree`, computed in a subprocess."""
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, PACKAGE], cwd=tree, capture_output=True, text=True,
-        timeout=120, check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result: dict[str, str] = json.loads(proc.stdout)
-    return result
+    """DDL per table and dialect, and relationship behaviour, of the corpus package under `tree`."""
+    modules = sorted(f"{PACKAGE}.{p.stem}" for p in (tree / PACKAGE).glob("*.py") if p.stem != "__init__")
+    ddl, error = probe_tree(tree, modules, relationships=True)
+    assert error is None, error
+    return ddl
 
 
 def legacy_assignments(text: str) -> list[str]:
