@@ -79,20 +79,6 @@ def bindings(module: cst.Module) -> dict[str, list[Binding]]:
     return out
 
 
-def has_future_annotations(module: cst.Module) -> bool:
-    """Whether the module starts with `from __future__ import annotations`."""
-    for stmt in module.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.ImportFrom) and _relative(small) == "__future__":
-                    names = small.names
-                    if not isinstance(names, cst.ImportStar) and any(
-                        get_full_name_for_node(a.name) == "annotations" for a in names
-                    ):
-                        return True
-    return False
-
-
 @dataclass
 class ImportPlanner:
     """Answers "how do I write module.obj here?" and queues the imports that makes necessary."""

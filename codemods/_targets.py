@@ -236,8 +236,3 @@ def _text(root: Path, rel: str, texts: dict[str, str]) -> str:
 def ast_parse(text: str) -> ast.Module | None:
     """Parse with stdlib ast (the cheap "does it reference it" question); None when it fails."""
     return _ast_parse(text)
-
-
-def read_cached(root: Path, rel: str, texts: dict[str, str]) -> str:
-    """Read a file once per run (scan.read_text keeps BOM and line endings)."""
-    return _text(root, rel, texts)
