@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,7 +66,7 @@ def add_reexports(
             if not scan.mentions_any(text, names) and "*" not in text:
                 continue
             if f.path not in trees:
-                trees[f.path] = _ast_parse(text)
+                trees[f.path] = ast_parse(text)
             tree = trees[f.path]
             if tree is None:
                 continue
@@ -168,26 +168,31 @@ def _module_patterns(
     return relative, tuple(tuple(re.compile(x) for x in trio) for trio in sorted(above))  # type: ignore[misc]
 
 
-def references(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
-    """Does this parsed file import a location, a target, or mention one in a string (stdlib ast)."""
+def _named(f: SourceFile, tree: ast.Module) -> Iterator[tuple[str, str]]:
+    """(kind, dotted name) for each module imported, name imported from a module, and string."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            if any(_related(alias.name, plan.locations) for alias in node.names):
-                return True
+            yield from (("module", alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             mod = absolute_module(f.module, f.is_package, node.level, node.module)
-            if mod is None:
-                continue
-            for alias in node.names:
-                full = f"{mod}.{alias.name}"
-                if full in plan.targets or _related(full, plan.locations):
-                    return True
-                if alias.name == "*" and mod in plan.locations:
-                    return True
+            if mod is not None:
+                yield from (("from", f"{mod}.{alias.name}") for alias in node.names)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            value = node.value
-            if value in plan.locations or any(key in value for key in plan.targets):
-                return True
+            yield "string", node.value
+
+
+def references(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
+    """Does this parsed file import a location, a target, or mention one in a string (stdlib ast)."""
+    for kind, name in _named(f, tree):
+        if kind == "module" and _related(name, plan.locations):
+            return True
+        if kind == "from" and (
+            name in plan.targets or _related(name, plan.locations)
+            or (name.endswith(".*") and name[:-2] in plan.locations)
+        ):
+            return True
+        if kind == "string" and (name in plan.locations or any(key in name for key in plan.targets)):
+            return True
     return False
 
 
@@ -198,17 +203,12 @@ def needs_scope(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
     only then does the libcst pass need scope metadata; importing the moved names themselves
     (the common case) is rewritten from the import statement alone.
     """
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            if any(_related(alias.name, plan.locations) for alias in node.names):
-                return True
-        elif isinstance(node, ast.ImportFrom):
-            mod = absolute_module(f.module, f.is_package, node.level, node.module)
-            for alias in node.names if mod is not None else []:
-                full = f"{mod}.{alias.name}"
-                if any(full == loc or loc.startswith(full + ".") for loc in plan.locations):
-                    return True
-        elif isinstance(node, ast.Constant) and node.value in plan.locations:
+    for kind, name in _named(f, tree):
+        if kind == "module" and _related(name, plan.locations):
+            return True
+        if kind == "from" and any(name == loc or loc.startswith(name + ".") for loc in plan.locations):
+            return True
+        if kind == "string" and name in plan.locations:
             return True
     return False
 
@@ -220,7 +220,8 @@ def _related(name: str, locations: Iterable[str]) -> bool:
     )
 
 
-def _ast_parse(text: str) -> ast.Module | None:
+def ast_parse(text: str) -> ast.Module | None:
+    """Parse with stdlib ast (the cheap "does it reference it" question); None when it fails."""
     try:
         return ast.parse(text.lstrip("\ufeff"))
     except (SyntaxError, ValueError):
@@ -231,8 +232,3 @@ def _text(root: Path, rel: str, texts: dict[str, str]) -> str:
     if rel not in texts:
         texts[rel] = scan.read_text(root, rel)
     return texts[rel]
-
-
-def ast_parse(text: str) -> ast.Module | None:
-    """Parse with stdlib ast (the cheap "does it reference it" question); None when it fails."""
-    return _ast_parse(text)
