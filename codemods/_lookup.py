@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,22 +68,13 @@ def sites_in_text(text: str, module: str) -> list[ModelSite]:
     ]
 
 
-def _sources(root: Path, paths: Iterable[str] | None) -> list[SourceFile]:
-    """The tree's files, or only `paths` (the model files an index already found)."""
-    files = scan.source_files(root)
-    if paths is None:
-        return files
-    wanted = set(paths)
-    return [f for f in files if f.path in wanted]
-
-
 def model_sites(
-    root: Path, extra: dict[str, str] | None = None, paths: Iterable[str] | None = None
+    root: Path, extra: dict[str, str] | None = None, sources: Sequence[SourceFile] | None = None
 ) -> dict[str, list[ModelSite]]:
-    """Every model class of the tree (or of `paths`) by class name; `extra` (module -> text) overrides."""
+    """Every model class of the tree (or of `sources`) by class name; `extra` (module -> text) overrides."""
     out: dict[str, list[ModelSite]] = {}
     extra = extra or {}
-    for source in _sources(root, paths):
+    for source in scan.source_files(root) if sources is None else sources:
         text = extra.get(source.module)
         if text is None:
             try:
@@ -135,11 +126,11 @@ def backrefs_in_text(text: str, module: str, classes: set[str]) -> list[tuple[st
 
 
 def backrefs_to(
-    root: Path, classes: set[str], paths: Iterable[str] | None = None
+    root: Path, classes: set[str], sources: Sequence[SourceFile] | None = None
 ) -> list[tuple[str, str, str]]:
-    """Every relationship in the tree (or in `paths`) that targets one of `classes` and declares a backref."""
+    """Every relationship in the tree (or in `sources`) that targets one of `classes` and declares a backref."""
     found: list[tuple[str, str, str]] = []
-    for source in _sources(root, paths):
+    for source in scan.source_files(root) if sources is None else sources:
         try:
             text = scan.read_text(root, source.path)
         except (OSError, UnicodeDecodeError):

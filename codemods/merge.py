@@ -38,6 +38,7 @@ from codemods.types import (
     ModelfoldError,
     ModelIndex,
     MovedName,
+    SourceFile,
 )
 
 __all__ = ["MergeConflictError", "merge"]
@@ -134,7 +135,7 @@ def _resolution(policy: ConflictPolicy) -> str:
 class _Merger:
     consolidation: Consolidation
     root: Path
-    model_paths: tuple[str, ...] | None  # the files to read for other models; None: the whole tree
+    model_files: tuple[SourceFile, ...] | None  # the files to read for other models; None: the whole tree
 
     def __post_init__(self) -> None:
         c = self.consolidation
@@ -238,7 +239,7 @@ class _Merger:
         names = {s.member.name: s for s in self.slots}
         classes = {s.model.class_name for s in self.sources}
         refs = {s.model.ref for s in self.sources}
-        for owner, attribute, backref in backrefs_to(self.root, classes, self.model_paths):
+        for owner, attribute, backref in backrefs_to(self.root, classes, self.model_files):
             if owner in refs or backref not in names:
                 continue
             slot = names[backref]
@@ -256,7 +257,7 @@ class _Merger:
         canon = self.sources[0]
         table = class_table(canon.cls)
         fks = own_fk_tables([s.cls for s in self.sources])
-        sites = model_sites(self.root, paths=self.model_paths)
+        sites = model_sites(self.root, sources=self.model_files)
         body: list[cst.BaseStatement] = []
         converted: list[Member] = []
         for slot in self.slots:
@@ -290,8 +291,11 @@ def merge(consolidation: Consolidation, root: Path, index: ModelIndex | None = N
     With the tree's `index`, only its model files are read for relationship targets and backrefs
     instead of the whole tree.
     """
-    paths = None if index is None else tuple(sorted({m.path for m in index.models}))
-    merger = _Merger(consolidation, root, paths)
+    files = None if index is None else tuple(
+        SourceFile(path, module, path.endswith("__init__.py"))
+        for path, module in sorted({(m.path, m.module) for m in index.models})
+    )
+    merger = _Merger(consolidation, root, files)
     for position in range(1, len(merger.sources)):
         merger.fold(position)
     merger.check_backrefs()
