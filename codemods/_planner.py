@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import ImportAssignment, MetadataWrapper
+from libcst.metadata import MetadataWrapper
 
 from codemods import scan
 from codemods._edits import (
@@ -78,7 +78,7 @@ class Planner:
             if dotted_name is None:
                 continue
             head, *attrs = dotted_name.split(".")
-            for b in self.r.bindings(self.r.scopes.get(expr), head):
+            for b in self.r.visible(expr, head):
                 full = ".".join([b.path, *attrs])
                 target = self.plan.targets.get(f"{full}.{name}")
                 if target is not None:
@@ -172,16 +172,13 @@ class Planner:
 
     def _imported_globally(self, target: Target) -> bool:
         """The module scope already binds target.name to the target (maybe via an old import)."""
-        scope = self.r.scopes.get(self.r.module)
-        if scope is None or target.name not in scope:
-            return False
-        for a in scope[target.name]:
-            if not isinstance(a, ImportAssignment) or not isinstance(a.node, cst.ImportFrom):
+        for node in self.facts.imports:
+            if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
                 continue
-            if not isinstance(self.r.parents.get(self.r.line_of(a.node)), cst.Module):
-                continue  # guarded (TYPE_CHECKING, try, if): not bound for every use
-            module = self.r.from_module(a.node)
-            for alias in a.node.names if not isinstance(a.node.names, cst.ImportStar) else []:
+            if not isinstance(self.r.parents.get(self.r.line_of(node)), cst.Module):
+                continue  # guarded (TYPE_CHECKING, try, if) or local: not bound for every use
+            module = self.r.from_module(node)
+            for alias in node.names:
                 if (alias.evaluated_alias or alias.evaluated_name) != target.name:
                     continue
                 full = f"{module}.{alias.evaluated_name}"
@@ -309,36 +306,14 @@ class Planner:
 
     # -- strings ----------------------------------------------------------------------------
     def _strings(self) -> None:
-        renames = {
-            key.rsplit(".", 1)[1]: t.name for key, t in self.plan.targets.items()
-            if key.rsplit(".", 1)[0] in self.plan.old_modules and key.rsplit(".", 1)[1] != t.name
-        }
-        keys = sorted(self.plan.targets, key=len, reverse=True)
-        embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+        strings = StringRewriter(self.plan)
         for node, call_name, index in self.facts.strings:
             raw = string_content(node)
             if raw is None or node in self.edits.replace:
                 continue
-            new = self._full_path(raw)
-            callee = (call_name or "").rsplit(".", 1)[-1]
-            if new is None and callee in SQLA_CALLS:
-                if index == 0 and raw in renames:
-                    new = renames[raw]
-                else:
-                    new = embedded.sub(lambda m: self._full_path(m.group(1)) or m.group(1), raw)
+            new = strings.rewrite(raw, (call_name or "").rsplit(".", 1)[-1], index)
             if new is not None and new != raw:
                 self.edits.replace[node] = with_content(node, new)
-
-    def _full_path(self, raw: str) -> str | None:
-        """`old.mod.Class[.attr...]` -> `new.mod.Class[.attr...]`; None when it names no target."""
-        if not DOTTED.fullmatch(raw):
-            return None
-        parts = raw.split(".")
-        for i in range(2, len(parts) + 1):
-            target = self.plan.targets.get(".".join(parts[:i]))
-            if target is not None:
-                return ".".join([target.module, target.name, *parts[i:]])
-        return None
 
     def _call_attrs(self) -> None:
         """`importlib.import_module("old").Class`: point the string at the new module."""
@@ -352,6 +327,45 @@ class Planner:
             self.edits.replace[string] = with_content(string, target.module)
             if attr.attr.value != target.name:
                 self.edits.replace[attr.attr] = cst.Name(target.name)
+
+
+class StringRewriter:
+    """New content for string literals that name a target: dotted paths, and SQLAlchemy's
+    registry strings (`relationship("User")` of a renamed class, `"and_(a.b.User.id == ...)"`)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.targets = plan.targets
+        self.renames = {
+            key.rsplit(".", 1)[1]: t.name for key, t in plan.targets.items()
+            if key.rsplit(".", 1)[0] in plan.old_modules and key.rsplit(".", 1)[1] != t.name
+        }
+        keys = sorted(plan.targets, key=len, reverse=True)
+        self.embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+
+    def rewrite(self, raw: str, callee: str, index: int) -> str | None:
+        """The string's new content; None when it names no target.
+
+        `callee`: the last name of the call the string is an argument of ("" when none);
+        `index`: its position among the call's arguments (-1 for a keyword argument).
+        """
+        new = self.full_path(raw)
+        if new is None and callee in SQLA_CALLS:
+            if index == 0 and raw in self.renames:
+                new = self.renames[raw]
+            else:
+                new = self.embedded.sub(lambda m: self.full_path(m.group(1)) or m.group(1), raw)
+        return new
+
+    def full_path(self, raw: str) -> str | None:
+        """`old.mod.Class[.attr...]` -> `new.mod.Class[.attr...]`; None when it names no target."""
+        if not DOTTED.fullmatch(raw):
+            return None
+        parts = raw.split(".")
+        for i in range(2, len(parts) + 1):
+            target = self.targets.get(".".join(parts[:i]))
+            if target is not None:
+                return ".".join([target.module, target.name, *parts[i:]])
+        return None
 
 
 def rewrite_source(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Literal, cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -23,6 +23,8 @@ from libcst.metadata import (
 from codemods._targets import Plan, Target
 from codemods.scan import absolute_module
 
+ScopeMode = Literal["full", "flat", "none"]
+
 
 @dataclass(frozen=True)
 class FileContext:
@@ -32,7 +34,10 @@ class FileContext:
     module: str
     is_package: bool
     is_canonical: bool
-    scoped: bool = True  # False: no binding of a location, so no scope metadata is needed
+    # how names are resolved to the imports that bind them:
+    # "full": libcst's ScopeProvider; "flat": every relevant name is bound once in the file, by an
+    # import, so each use of it is that import (no scope metadata); "none": nothing binds a location
+    scope: ScopeMode = "full"
 
 
 @dataclass(eq=False)
@@ -46,7 +51,7 @@ class Binding:
     alias: cst.ImportAlias | None
     string: cst.SimpleString | None
     line: cst.CSTNode
-    scope: Scope
+    scope: Scope | None  # None in a "flat" file
 
 
 @dataclass(eq=False)
@@ -98,7 +103,7 @@ class Resolver:
         self.ctx = ctx
         self.plan = plan
         # one batched traversal for both providers; parents come from the Collector's own pass
-        providers = [ScopeProvider, ExpressionContextProvider] if ctx.scoped else []
+        providers = [ScopeProvider, ExpressionContextProvider] if ctx.scope == "full" else []
         found = wrapper.resolve_many(providers)
         self.scopes = cast(Mapping[cst.CSTNode, Scope | None], found.get(ScopeProvider, {}))
         self.contexts = cast(
@@ -107,6 +112,17 @@ class Resolver:
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.module = wrapper.module
         self._cache: dict[int, Binding | None] = {}
+        self.flat: dict[str, list[Binding]] = {}  # "flat" files: name -> its one import binding
+
+    def index_imports(self, imports: list[cst.Import | cst.ImportFrom]) -> None:
+        """A "flat" file's bindings, from its import statements (once the parents are known)."""
+        for node in imports:
+            aliases = node.names if not isinstance(node.names, cst.ImportStar) else []
+            for alias in aliases:
+                name = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+                b = self._import_binding(name, node, None)
+                if b is not None and self.relevant(b.path):
+                    self.flat.setdefault(name, []).append(b)
 
     def relevant(self, path: str) -> bool:
         """The path is a target, a location, or a package above a location."""
@@ -114,8 +130,11 @@ class Resolver:
             return True
         return any(loc.startswith(path + ".") for loc in self.plan.locations)
 
-    def bindings(self, scope: Scope | None, name: str) -> list[Binding]:
-        """Relevant bindings of `name` visible from `scope`."""
+    def visible(self, node: cst.CSTNode, name: str) -> list[Binding]:
+        """Relevant bindings of `name` visible at `node`."""
+        if self.ctx.scope == "flat":
+            return self.flat.get(name, [])
+        scope = self.scopes.get(node)
         if scope is None:
             return []
         found = [self._binding(a) for a in scope[name]]
@@ -141,29 +160,30 @@ class Resolver:
 
     def _make_binding(self, a: BaseAssignment) -> Binding | None:
         if isinstance(a, ImportAssignment):
-            b = self._import_binding(a)
+            b = self._import_binding(a.name, a.node, a.scope)
         elif isinstance(a, Assignment) and isinstance(a.node, cst.Name):
             b = self._lazy_binding(a, a.node)
         else:
             return None
         return b if b is not None and self.relevant(b.path) else None
 
-    def _import_binding(self, a: ImportAssignment) -> Binding | None:
-        node = a.node
+    def _import_binding(self, name: str, node: cst.CSTNode, scope: Scope | None) -> Binding | None:
+        """The binding of `name` by an import statement."""
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = get_full_name_for_node(alias.name) or ""
                 if alias.asname is not None:
-                    if get_full_name_for_node(alias.asname.name) == a.name:
-                        return self._make(a, full, "import", node, alias)
-                elif full.split(".")[0] == a.name:
-                    return self._make(a, a.name, "dotted", node, alias)
+                    if get_full_name_for_node(alias.asname.name) == name:
+                        return Binding(name, full, "import", node, alias, None, self.line_of(node), scope)
+                elif full.split(".")[0] == name:
+                    return Binding(name, name, "dotted", node, alias, None, self.line_of(node), scope)
         elif isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
             module = self.from_module(node)
             for alias in node.names:
                 local = alias.evaluated_alias or alias.evaluated_name
-                if module is not None and local == a.name:
-                    return self._make(a, f"{module}.{alias.evaluated_name}", "from", node, alias)
+                if module is not None and local == name:
+                    path = f"{module}.{alias.evaluated_name}"
+                    return Binding(name, path, "from", node, alias, None, self.line_of(node), scope)
         return None
 
     def _lazy_binding(self, a: Assignment, name: cst.Name) -> Binding | None:
@@ -178,13 +198,7 @@ class Resolver:
         if string is None or string.evaluated_value not in self.plan.locations:
             return None
         value = str(string.evaluated_value)
-        b = Binding(a.name, value, "lazy", stmt, None, string, self.line_of(stmt), a.scope)
-        return b
-
-    def _make(
-        self, a: BaseAssignment, path: str, kind: str, node: cst.CSTNode, alias: cst.ImportAlias
-    ) -> Binding:
-        return Binding(a.name, path, kind, node, alias, None, self.line_of(node), a.scope)
+        return Binding(a.name, value, "lazy", stmt, None, string, self.line_of(stmt), a.scope)
 
 
 def module_string(call: cst.Call) -> cst.SimpleString | None:
@@ -234,6 +248,8 @@ class Collector(cst.CSTVisitor):
 
     def finish(self) -> Facts:
         """Resolve the recorded chains and string annotations against their bindings."""
+        if self.r.ctx.scope == "flat":
+            self.r.index_imports(self.facts.imports)
         for head, chain in self._chains:
             self._chain(head, chain)
         for node in self._annotations:
@@ -271,7 +287,10 @@ class Collector(cst.CSTVisitor):
         if isinstance(parent, cst.Arg) and parent.keyword is node:
             return
         self.facts.names.add(node.value)
-        if self.r.contexts.get(node) is not ExpressionContext.LOAD:
+        if self.r.ctx.scope == "flat":
+            if isinstance(parent, cst.MatchKeywordElement):
+                return  # `case C(key=...)`: an attribute name (a relevant name is never stored)
+        elif self.r.contexts.get(node) is not ExpressionContext.LOAD:
             return
         chain: list[cst.Attribute] = []
         cur: cst.CSTNode = node
@@ -281,7 +300,7 @@ class Collector(cst.CSTVisitor):
         self._chains.append((node, chain))
 
     def _chain(self, head: cst.Name, chain: list[cst.Attribute]) -> None:
-        bindings = self.r.bindings(self.r.scopes.get(head), head.value)
+        bindings = self.r.visible(head, head.value)
         if not bindings:
             return
         attrs = [a.attr.value for a in chain]
@@ -350,12 +369,11 @@ class Collector(cst.CSTVisitor):
         raw = string_content(node)
         if raw is None:
             return
-        scope = self.r.scopes.get(node)
         resolved_any = False
         for m in CHAIN.finditer(raw):
             head, rest = m.group(1), m.group(2)
             self.facts.names.add(head)
-            bindings = self.r.bindings(scope, head)
+            bindings = self.r.visible(node, head)
             if not bindings:
                 continue
             resolved_any = True

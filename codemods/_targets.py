@@ -213,6 +213,49 @@ def needs_scope(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
     return False
 
 
+def binds_once(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
+    """Is each name that an import binds to a location (or a package above one) bound exactly
+    once in the whole file, by that import, and does no string name a location (a lazy import)?
+
+    Then every use of such a name is that import, and the libcst pass needs no scope metadata
+    (FileContext.scope "flat"); uses of it where that import is not visible would be NameErrors.
+    """
+    relevant: set[str] = set()
+    bound: dict[str, int] = {}
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                names.append(alias.asname or alias.name.split(".")[0])
+                if _related(alias.name, plan.locations):
+                    relevant.add(names[-1])
+        elif isinstance(node, ast.ImportFrom):
+            mod = absolute_module(f.module, f.is_package, node.level, node.module)
+            for alias in node.names:
+                full = f"{mod}.{alias.name}"
+                if alias.name == "*" and mod is not None and _related(mod, plan.locations):
+                    return False  # may bind a location's name
+                names.append(alias.asname or alias.name)
+                if any(full == loc or loc.startswith(full + ".") for loc in plan.locations):
+                    relevant.add(names[-1])
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.append(node.id)
+        elif isinstance(node, ast.arg):
+            names.append(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.extend(node.names)
+        elif isinstance(node, ast.MatchMapping):
+            names.extend([node.rest] if node.rest else [])
+        elif isinstance(node, ast.Constant) and node.value in plan.locations:
+            return False
+        elif not isinstance(node, ast.alias):  # defs, classes, `except E as e`, match captures, type parameters
+            name = getattr(node, "name", None)
+            names.extend([name] if isinstance(name, str) else [])
+        for name in names:
+            bound[name] = bound.get(name, 0) + 1
+    return all(bound[name] == 1 for name in relevant)
+
+
 def _related(name: str, locations: Iterable[str]) -> bool:
     """`name` is a location, a package above one, or a module below one."""
     return any(

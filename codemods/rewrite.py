@@ -2,7 +2,10 @@
 
 Only files that could reference a duplicate are parsed: a text prefilter (module path or its last
 component, and a moved name), then stdlib `ast` (does it import a location or name a target in a
-string), and only then libcst with scope metadata (see `_refs` / `_planner`).
+string). What then happens to a referencing file depends on how it binds the old module:
+- not at all (it imports moved names, names them in strings): statement by statement (`_statements`);
+- each such name bound once: the whole-file libcst pass without scope metadata ("flat");
+- otherwise: the whole-file pass with libcst's ScopeProvider ("full"), in worker processes when many.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import libcst as cst
 from codemods import scan
 from codemods._mentions import find_mentions
 from codemods._planner import rewrite_source
-from codemods._refs import FileContext
+from codemods._refs import FileContext, ScopeMode
 from codemods._shim import ShimSpec, build_shim
+from codemods._statements import rewrite_statements
 from codemods._targets import (
     Plan,
     Target,
     ast_parse,
+    binds_once,
     make_plan,
     needs_scope,
     prefilter,
@@ -85,7 +90,8 @@ def rewrite(
         if change is not None:
             changes.append(change)
 
-    work: list[tuple[FileContext, str]] = []
+    work: list[tuple[FileContext, str]] = []  # files for the whole-file libcst pass
+    rewritten: list[tuple[str, str, str, list[str]]] = []  # path, text, new text, warnings
     for f in sorted(files, key=lambda f: f.path):
         if f.path == canonical_path or f.path in shim_paths:
             continue
@@ -107,13 +113,22 @@ def rewrite(
             continue
         if not references(plan, f, tree):
             continue
-        scoped = needs_scope(plan, f, tree)
-        work.append((FileContext(f.path, f.module, f.is_package, False, scoped), text))
-    for (ctx, text), (new, found) in zip(work, _rewrite_many(work, plan, jobs), strict=True):
+        scope: ScopeMode = "none" if not needs_scope(plan, f, tree) else "flat" if binds_once(plan, f, tree) else "full"
+        ctx = FileContext(f.path, f.module, f.is_package, False, scope)
+        done = rewrite_statements(text, ctx, plan, tree) if scope == "none" else None
+        if done is None:
+            work.append((ctx, text))
+        else:
+            rewritten.append((ctx.path, text, *done))
+    rewritten.extend(
+        (ctx.path, text, *result)
+        for (ctx, text), result in zip(work, _rewrite_many(work, plan, jobs), strict=True)
+    )
+    for path, text, new, found in sorted(rewritten):
         warnings.extend(found)
-        parsed.append(ctx.path)
+        parsed.append(path)
         if new != text:
-            changes.append(FileChange(ctx.path, text, new, "references rewritten to the canonical module"))
+            changes.append(FileChange(path, text, new, "references rewritten to the canonical module"))
 
     needles = [n for key in plan.targets for n in (key, ":".join(key.rsplit(".", 1)))]
     return Changeset(

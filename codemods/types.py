@@ -206,7 +206,7 @@ class Changeset:
     changes: tuple[FileChange, ...]
     warnings: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
-    parsed: tuple[str, ...] = ()  # files built into a libcst tree (the performance guard counts them)
+    parsed: tuple[str, ...] = ()  # files read past the cheap filters and rewritten (the performance guard counts them)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,139 @@
+"""The two shortcuts of the rewrite give exactly what the whole-file libcst pass gives.
+
+- Files that bind no old module are rewritten statement by statement (`_statements`); the
+  reference is the whole-file pass on the same file.
+- Files whose module bindings are each bound once are resolved without scope metadata ("flat");
+  the reference is the same pass with libcst's ScopeProvider ("full").
+
+Each generated file is built from blocks whose outcome is known beforehand: which ones the
+statement path must refuse (it then returns None), and which ones break "bound once".
+"""
+
+from __future__ import annotations
+
+import ast
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codemods._planner import rewrite_source
+from codemods._refs import FileContext
+from codemods._statements import rewrite_statements
+from codemods._targets import Plan, Target, binds_once, needs_scope
+from codemods.types import SourceFile
+
+OLD, NEW = "app.users.models", "app.auth.models"
+PLAN = Plan(
+    canonical_module=NEW,
+    canonical_path="app/auth/models.py",
+    targets={
+        f"{OLD}.User": Target(NEW, "User"),
+        f"{OLD}.UserStatus": Target(NEW, "UserStatus"),
+        f"{OLD}.Customer": Target(NEW, "User"),  # a duplicate with another class name
+        "app.users.User": Target(NEW, "User"),  # re-exported by the package
+    },
+    locations=frozenset({OLD, "app.users"}),
+    old_modules=frozenset({OLD}),
+)
+FILE = SourceFile("app/billing/views.py", "app.billing.views", False)
+
+# (source, the statement path must refuse the file)
+PLAIN_BLOCKS = [
+    ("from app.users.models import User", False),
+    ("from app.users.models import User as U1, UserRole  # why", False),
+    ("from app.users.models import (\n    User,  # the user\n    UserRole,\n)", False),
+    ("from app.users.models import (UserStatus as S,\n        Customer)", False),
+    ("from ..users.models import UserStatus", False),
+    ("from app.users import User", False),
+    ("from app.users.models import \\\n    Customer", False),
+    ("from app.users.models import *", False),
+    ("if TYPE_CHECKING:\n    from app.users.models import User\nelse:\n    User = None", False),
+    ("if True:\n\tfrom app.users.models import Customer", False),
+    ("def f():\n    from app.users.models import Customer\n    return Customer", False),
+    ("class A:\n    owner = relationship('app.users.models.User', back_populates='a')", False),
+    ('x = relationship("Customer", primaryjoin="and_(app.users.models.Customer.id == 1)")', False),
+    ('y = foo(k="app.users.models.User", j=relationship("Customer", x="app.users.models.UserStatus"))', False),
+    ('p = patch("app.users.models.User.deactivate")', False),
+    ('q = relationship(r"app.users.models.User")', False),
+    ('v = "é" + "app.users.models.User"', False),
+    ('w = relationship(lambda: "app.users.models.User")', False),
+    ('def g(x: "app.users.models.User") -> "Customer":\n    return relationship("Customer")', False),
+    ('u = f"{1}app.users.models.User"', False),
+    ('"""app.users.models.User, in a bare string."""', False),
+    ('z = b"app.users.models.User"', False),
+    ('n = "app.users.models.Userish"', False),
+    ("if TYPE_CHECKING: from app.users.models import User", True),
+    ("import os; from app.users.models import User", True),
+    ('s = "app.users.models." "User"', True),
+    ('t = "app.users.models.User\\n"', True),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(range(len(PLAIN_BLOCKS))), min_size=1, max_size=8),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_statement_path_matches_the_whole_file_pass(picks: list[int], newline: str, bom: bool) -> None:
+    blocks = [PLAIN_BLOCKS[i] for i in picks]
+    text = ("\ufeff" if bom else "") + "\n".join(["import os", *(b for b, _ in blocks), ""])
+    text = text.replace("\n", newline)
+    tree = ast.parse(text.lstrip("\ufeff"))
+    assert not needs_scope(PLAN, FILE, tree)
+    ctx = FileContext(FILE.path, FILE.module, False, False, "none")
+    fast = rewrite_statements(text, ctx, PLAN, tree)
+    if any(refused for _, refused in blocks):
+        assert fast is None
+        return
+    assert fast is not None
+    assert fast == rewrite_source(text, ctx, PLAN)
+
+
+def test_statement_path_rewrites_what_it_should() -> None:
+    """An independent spot check of the output itself (the property above only compares paths)."""
+    text = (
+        '"""Doc."""\r\nfrom app.users.models import (\r\n    Customer,  # c\r\n    UserRole,\r\n)\r\n'
+        "def f():\r\n    from ..users.models import User\r\n"
+        '    return relationship("Customer", x="é"), "app.users.models.UserStatus.x"\r\n'
+    )
+    ctx = FileContext(FILE.path, FILE.module, False, False, "none")
+    out = rewrite_statements(text, ctx, PLAN, ast.parse(text))
+    assert out == (
+        '"""Doc."""\r\nfrom app.users.models import (\r\n    UserRole,\r\n)\r\n'
+        "from app.auth.models import User as Customer\r\n"
+        "def f():\r\n    from ..auth.models import User\r\n"
+        '    return relationship("User", x="é"), "app.auth.models.UserStatus.x"\r\n',
+        [],
+    )
+
+
+# (source with {k} for a unique name, breaks "bound once")
+BINDING_BLOCKS = [
+    ("import app.users.models as um{k}\nA{k} = (um{k}.User, um{k}.UserRole)", False),
+    ("import app.users.models as um{k}\nB{k} = um{k}.Customer", False),
+    ("from app.users import models as pm{k}\ndef c{k}(x: 'pm{k}.User') -> pm{k}.UserStatus:\n    return x", False),
+    ("from app import users as pk{k}\nD{k} = pk{k}.models.User", False),
+    ("def h{k}():\n    import app.users.models as lm{k}\n    return lm{k}.UserStatus", False),
+    ("import app.users.models\nE{k} = app.users.models.User", False),
+    ("from app.users.models import User as U{k}\nF{k} = U{k}", False),
+    ("import app.users.models as sm{k}\ndef s{k}(sm{k}):\n    return sm{k}.User", True),
+    ("import app.users.models as rm{k}\nrm{k} = None", True),
+    ("import app.users.models as tm{k}\nimport app.users as tm{k}", True),
+    ("from app.users import *", True),
+    ('import importlib\nlz{k} = importlib.import_module("app.users.models")\nG{k} = lz{k}.User', True),
+]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.sampled_from(range(len(BINDING_BLOCKS))), max_size=6))
+def test_flat_resolution_matches_scope_metadata(picks: list[int]) -> None:
+    blocks = [BINDING_BLOCKS[i] for i in picks]
+    dotted = sum("import app.users.models\n" in b for b, _ in blocks)
+    text = "\n".join(["import app.users.models as base", *(b.format(k=k) for k, (b, _) in enumerate(blocks)), ""])
+    tree = ast.parse(text)
+    once = binds_once(PLAN, FILE, tree)
+    assert once == (not any(breaks for _, breaks in blocks) and dotted <= 1)
+    if once:
+        flat = rewrite_source(text, FileContext(FILE.path, FILE.module, False, False, "flat"), PLAN)
+        assert flat == rewrite_source(text, FileContext(FILE.path, FILE.module, False, False, "full"), PLAN)
