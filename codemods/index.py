@@ -66,11 +66,20 @@ def build_index(root: Path, excludes: Sequence[str] = ()) -> ModelIndex:
     return index_files(root, scan.source_files(root, excludes))
 
 
-def index_files(root: Path, files: Sequence[SourceFile]) -> ModelIndex:
-    """Index the given files (the ones whose text could define models are parsed)."""
-    texts: dict[str, str] = {}
+def index_files(
+    root: Path, files: Sequence[SourceFile], texts: dict[str, str] | None = None, *, importers: bool = True
+) -> ModelIndex:
+    """Index the given files (the ones whose text could define models are parsed).
+
+    In a git work tree only the files `git grep` finds a marker in are read. `texts` (path ->
+    text), when given, is filled with every file read, for the later stages. `importers`: count
+    the files naming each module with a duplicate (ranks the canonical choice; a migration
+    given both classes does not need it).
+    """
+    texts = {} if texts is None else texts
     skipped: list[Skipped] = []
-    for f in files:
+    hits = scan.grep_files(root, MARKERS)
+    for f in files if hits is None else [f for f in files if f.path in hits]:
         try:
             texts[f.path] = scan.read_text(root, f.path)
         except (OSError, UnicodeDecodeError) as exc:
@@ -80,19 +89,20 @@ def index_files(root: Path, files: Sequence[SourceFile]) -> ModelIndex:
     skipped += failed
     resolver = _Resolver(root, {f.module: f for f in files}, texts, facts)
     models, bases = resolver.collect()
-    importers = _importers(models, texts)
+    counts = _importers(models, root, texts if hits is None else None) if importers else {}
     return ModelIndex(
         models=tuple(sorted(models, key=lambda m: (m.path, m.line))),
         bases=tuple(sorted(bases, key=lambda b: b.qualname)),
         files_scanned=len(files),
         skipped=tuple(sorted(skipped + resolver.skipped, key=lambda s: s.path)),
-        importers=importers,
+        importers=counts,
         modules=frozenset(f.module for f in files),
     )
 
 
-def _importers(models: Sequence[ModelDef], texts: dict[str, str]) -> dict[str, int]:
-    """How many other files name each module that may hold a duplicate (a text count).
+def _importers(models: Sequence[ModelDef], root: Path, texts: dict[str, str] | None) -> dict[str, int]:
+    """How many other files name each module that may hold a duplicate (a text count; by
+    `git grep` when `texts` does not hold every file).
 
     Only modules whose models share a table or class name with another model are counted: the
     number ranks duplicates, and counting every model module would read the tree once per module.
@@ -103,10 +113,12 @@ def _importers(models: Sequence[ModelDef], texts: dict[str, str]) -> dict[str, i
         m.module: m.path for m in models
         if (m.table and tables[m.table] > 1) or names[m.class_name] > 1
     }
-    return {
-        module: sum(1 for path, text in texts.items() if path != own[module] and module in text)
+    naming = {
+        module: {path for path, text in texts.items() if module in text} if texts is not None
+        else scan.grep_files(root, [module]) or set()
         for module in sorted(own)
     }
+    return {module: len(paths - {own[module]}) for module, paths in naming.items()}
 
 
 def find_model(index: ModelIndex, ref: str) -> ModelDef:
@@ -162,6 +174,13 @@ class _Resolver:
     def _facts_of(self, module: str) -> FileFacts | None:
         """Facts of a module of the tree, parsing it on demand (e.g. a re-exporting __init__)."""
         source = self.modules.get(module)
+        if module not in self.facts and source is not None and source.path not in self.texts:
+            try:  # not read yet: no model marker in it (a re-exporting __init__, say)
+                self.texts[source.path] = scan.read_text(self.root, source.path)
+            except (OSError, UnicodeDecodeError) as exc:
+                self.skipped.append(Skipped(source.path, f"unreadable: {exc.__class__.__name__}"))
+                self.modules.pop(module)
+                return None
         if module not in self.facts and source is not None and source.path in self.texts:
             result = _parse_one((module, source.path, source.is_package, self.texts[source.path]))
             if isinstance(result, Skipped):

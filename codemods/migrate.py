@@ -36,15 +36,16 @@ class NothingToDo(ModelfoldError):
 def plan_consolidation(
     root: Path, consolidation: Consolidation, *, excludes: Sequence[str] = (),
     warn_on_import: bool = False, files: Sequence[SourceFile] | None = None,
-    index: ModelIndex | None = None,
+    index: ModelIndex | None = None, texts: dict[str, str] | None = None,
 ) -> Migration:
     """Merge and rewrite one consolidation on the tree below root (nothing is written).
 
-    `files` and `index`, when the caller has them, spare a second scan of the tree.
+    `files`, `index` and the `texts` read for it, when the caller has them, spare a second scan
+    and a second reading of the tree.
     """
     files = scan.source_files(root, excludes) if files is None else files
     merged = merge(consolidation, root, index)
-    changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import)
+    changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import, texts=texts)
     return Migration(consolidation, merged, changeset)
 
 
@@ -63,7 +64,8 @@ def plan_migration(
     if repeated:
         raise ModelfoldError(f"duplicate given twice: {repeated[0]}")
     files = scan.source_files(root, excludes)
-    index = index_files(root, files)
+    texts: dict[str, str] = {}
+    index = index_files(root, files, texts, importers=False)
     canon = _class_model(find_model(index, canonical))
     found: list[ModelDef] = []
     done: list[str] = []
@@ -80,7 +82,7 @@ def plan_migration(
     if same:
         raise ModelfoldError(f"{same[0]} is the canonical class itself, imported under another name")
     return plan_consolidation(root, Consolidation(canon, tuple(found), policy), excludes=excludes,
-                              warn_on_import=warn_on_import, files=files, index=index)
+                              warn_on_import=warn_on_import, files=files, index=index, texts=texts)
 
 
 def _class_model(model: ModelDef) -> ModelDef:

@@ -59,13 +59,15 @@ def rewrite(
     *,
     warn_on_import: bool = False,
     jobs: int = 0,
+    texts: dict[str, str] | None = None,
 ) -> Changeset:
     """The Changeset of one consolidation: canonical module, shims, and every referencing file.
 
     `jobs`: worker processes for the libcst pass (0: one per CPU, up to 8, when there are at
     least PARALLEL_FROM files to parse; 1: in this process). The output does not depend on it.
+    `texts`: the files' texts already read (path -> text), so the tree is read only once.
     """
-    texts: dict[str, str] = {}
+    texts = {} if texts is None else texts
     plan = make_plan(consolidation, merged, root, files, texts)
     by_path = {f.path: f for f in files}
     canonical_path = merged.canonical_path or consolidation.canonical.path
@@ -92,8 +94,10 @@ def rewrite(
 
     work: list[tuple[FileContext, str]] = []  # files for the whole-file libcst pass
     rewritten: list[tuple[str, str, str, list[str]]] = []  # path, text, new text, warnings
+    # every file `prefilter` can pass names a moved name or star-imports: let git grep find them
+    hits = scan.grep_files(root, [*(key.rsplit(".", 1)[1] for key in plan.targets), "import *"])
     for f in sorted(files, key=lambda f: f.path):
-        if f.path == canonical_path or f.path in shim_paths:
+        if f.path == canonical_path or f.path in shim_paths or (hits is not None and f.path not in hits):
             continue
         try:
             text = texts.get(f.path) or scan.read_text(root, f.path)

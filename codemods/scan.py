@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -41,7 +42,7 @@ def list_python_files(root: Path, excludes: Sequence[str] = ()) -> list[str]:
     if paths is None:
         paths = _walk_files(root)
     kept = [p for p in paths if p.endswith(".py") and not _excluded(p, excludes)]
-    return sorted(p for p in kept if _inside(root, p))
+    return sorted(p for p in kept if _usable(root, p))
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -51,8 +52,26 @@ def _git_files(root: Path) -> list[str] | None:
         return None
     # Untracked files count unless ignored; a virtualenv someone forgot to ignore does not.
     untracked = [p for p in _ls_files(root, "--others", "--exclude-standard") or [] if not _in_skipped_dir(p)]
-    # ls-files lists deleted-but-tracked files too; keep what exists.
-    return [p for p in {*tracked, *untracked} if os.path.isfile(os.path.join(root, p))]
+    return list({*tracked, *untracked})
+
+
+def grep_files(root: Path, needles: Iterable[str]) -> set[str] | None:
+    """The .py files below root whose bytes contain any of the needles, by `git grep -F`
+    (tracked and untracked-not-ignored files, searched by threaded C without Python reading
+    them); None outside a git work tree, where the caller reads every file instead.
+
+    A superset filter only: callers still check each file they read. Paths are relative to root.
+    """
+    args = ["git", "grep", "-l", "-z", "-F", "--untracked", "--no-color", "--no-recurse-submodules"]
+    for needle in sorted(set(needles)):
+        args += ["-e", needle]
+    try:
+        done = subprocess.run([*args, "--", "*.py"], cwd=root, capture_output=True)
+    except OSError:
+        return None
+    if done.returncode not in (0, 1):  # 1: no file matched
+        return None
+    return {p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
 def _ls_files(root: Path, *flags: str) -> list[str] | None:
@@ -83,17 +102,27 @@ def _walk_files(root: Path) -> list[str]:
 
 
 def _excluded(path: str, excludes: Sequence[str]) -> bool:
+    if not excludes:
+        return False
     pure = PurePosixPath(path)
     return any(fnmatch.fnmatch(path, g) or pure.match(g) for g in excludes)
 
 
-def _inside(root: Path, rel: str) -> bool:
-    """False for a symlink that points outside the root (git and the walk never enter linked dirs)."""
+def _usable(root: Path, rel: str) -> bool:
+    """A regular file, or a symlink to one inside the root (one lstat for the common case).
+
+    git lists deleted-but-tracked files too, and the walk broken links; neither is kept. git
+    and the walk never enter linked directories.
+    """
     full = os.path.join(root, rel)
-    if not os.path.islink(full):
+    try:
+        mode = os.lstat(full).st_mode
+    except OSError:
+        return False
+    if stat.S_ISREG(mode):
         return True
     real = os.path.realpath(full)
-    return real.startswith(str(root) + os.sep)
+    return stat.S_ISLNK(mode) and real.startswith(str(root) + os.sep) and os.path.isfile(real)
 
 
 def module_name(root: Path, rel: str, packages: dict[str, bool] | None = None) -> tuple[str, bool]:
@@ -152,7 +181,8 @@ def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
 
 def read_text(root: Path, rel: str) -> str:
     """The file's text exactly as stored: BOM kept as U+FEFF, line endings untouched."""
-    return (root / rel).read_bytes().decode("utf-8")
+    with open(os.path.join(root, rel), "rb") as fh:  # not Path: a third faster on 10,000 files
+        return fh.read().decode("utf-8")
 
 
 def parse_module(text: str) -> cst.Module:

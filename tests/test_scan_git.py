@@ -1,0 +1,104 @@
+"""In a git work tree, `git grep` chooses the files to read; outside one, every file is read.
+
+Both must give the same index and the same migration: each project is run twice, as a plain
+directory and as a git repository, and the results compared.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from codemods import scan
+from codemods.index import build_index
+from codemods.migrate import plan_migration
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "fixtures" / "monorepo_gen"))
+
+import generate  # noqa: E402
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def as_repo(root: Path) -> Path:
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
+    return root
+
+
+def test_grep_files_lists_tracked_and_untracked_not_ignored(tmp_path: Path) -> None:
+    files = {
+        "a.py": "from app import User\n",
+        "pkg/b.py": "x = 'User'\n",
+        "ignored/c.py": "User = 1\n",
+        "d.py": "nothing here\n",
+        "notes.md": "User\n",
+        ".gitignore": "ignored/\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert scan.grep_files(tmp_path, ["User"]) is None  # not a repository yet
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "a.py", ".gitignore")
+    assert scan.grep_files(tmp_path, ["User"]) == {"a.py", "pkg/b.py"}
+    assert scan.grep_files(tmp_path, ["Nobody"]) == set()
+    assert scan.grep_files(tmp_path / "pkg", ["User", "nothing"]) == {"b.py"}  # relative to root
+
+
+def _pair(tmp_path: Path, source: Path) -> tuple[Path, Path]:
+    plain, repo = tmp_path / "plain", tmp_path / "repo"
+    for dest in (plain, repo):
+        shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    return plain, as_repo(repo)
+
+
+@pytest.mark.parametrize("case", ["seed_backend", "src_layout_invoices"])
+def test_index_and_migration_do_not_depend_on_git(tmp_path: Path, case: str) -> None:
+    plain, repo = _pair(tmp_path, REPO / "fixtures" / case)
+    assert build_index(plain) == build_index(repo)
+    with (REPO / "fixtures" / case / "case.toml").open("rb") as handle:
+        spec = tomllib.load(handle)
+    a, b = (plan_migration(root, spec["canonical"], spec["duplicates"]) for root in (plain, repo))
+    assert [(c.path, c.after) for c in a.changeset.changes] == [(c.path, c.after) for c in b.changeset.changes]
+    assert a.changeset.warnings == b.changeset.warnings
+    assert a.changeset.parsed == b.changeset.parsed
+    assert a.changeset.changes  # a real migration, not two empty ones
+
+
+def test_a_module_without_markers_is_read_when_followed(tmp_path: Path) -> None:
+    """`app/db/__init__.py` only re-exports Base: git grep skips it, the index reads it on demand."""
+    files = {
+        "app/__init__.py": "",
+        "app/db/__init__.py": "from .base import Base\n",
+        "app/db/base.py": "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n",
+        "app/models.py": "from app.db import Base\n\nclass User(Base):\n    __tablename__ = 'users'\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / "plain" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "plain" / rel).write_text(text)
+    plain, repo = _pair(tmp_path / "pair", tmp_path / "plain")
+    assert scan.grep_files(repo, ["DeclarativeBase", "__tablename__"]) == {"app/db/base.py", "app/models.py"}
+    index = build_index(repo)
+    assert index == build_index(plain)
+    assert [(m.ref, m.metadata) for m in index.models] == [("app.models:User", "app.db.base.Base")]
+
+
+def test_generated_monorepo_does_not_depend_on_git(tmp_path: Path) -> None:
+    expected = generate.generate(tmp_path / "plain", 400, seed=5, importers=13)
+    shutil.copytree(tmp_path / "plain", tmp_path / "repo")
+    as_repo(tmp_path / "repo")
+    plain, repo = (
+        plan_migration(tmp_path / name, expected.canonical_ref, [expected.old_ref]) for name in ("plain", "repo")
+    )
+    assert plain.changeset == repo.changeset
+    assert {r.path for r in expected.references} <= {c.path for c in repo.changeset.changes}
