@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -20,10 +20,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from codemods._targets import Plan, Target
+from codemods._targets import Plan, ScopeMode, Target
 from codemods.scan import absolute_module
-
-ScopeMode = Literal["full", "flat", "none"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +32,9 @@ class FileContext:
     module: str
     is_package: bool
     is_canonical: bool
-    # how names are resolved to the imports that bind them:
-    # "full": libcst's ScopeProvider; "flat": every relevant name is bound once in the file, by an
-    # import, so each use of it is that import (no scope metadata); "none": nothing binds a location
+    # how names are resolved to the imports that bind them: "full": libcst's ScopeProvider;
+    # "flat": every relevant name is bound once in the file, by an import, so each use of it is
+    # that import (no scope metadata); "none": nothing binds a location (see _targets.scope_of)
     scope: ScopeMode = "full"
 
 

@@ -8,10 +8,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from codemods import scan
 from codemods.scan import absolute_module
 from codemods.types import Consolidation, MergeResult, ModelfoldError, SourceFile
+
+# how a file's names are resolved to the imports that bind them (see `scope_of`)
+ScopeMode = Literal["full", "flat", "none"]
 
 
 @dataclass(frozen=True)
@@ -181,36 +185,38 @@ def _named(f: SourceFile, tree: ast.Module) -> Iterator[tuple[str, str]]:
             yield "string", node.value
 
 
-def references(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
-    """Does this parsed file import a location, a target, or mention one in a string (stdlib ast)."""
-    for kind, name in _named(f, tree):
-        if kind == "module" and _related(name, plan.locations):
-            return True
-        if kind == "from" and (
+def scope_of(plan: Plan, f: SourceFile, tree: ast.Module) -> ScopeMode | None:
+    """How a parsed file must be rewritten (stdlib ast): None when it references no target at all
+    (imports no location or target, names none in a string); "none" when it binds no location
+    (or a package above one) to a name, so only its import statements and strings can change;
+    else "flat" or "full" name resolution (see `binds_once`)."""
+    named = list(_named(f, tree))
+    if not any(_references(plan, kind, name) for kind, name in named):
+        return None
+    if not any(_binds_location(plan, kind, name) for kind, name in named):
+        return "none"
+    return "flat" if binds_once(plan, f, tree) else "full"
+
+
+def _references(plan: Plan, kind: str, name: str) -> bool:
+    if kind == "module":
+        return _related(name, plan.locations)
+    if kind == "from":
+        return (
             name in plan.targets or _related(name, plan.locations)
             or (name.endswith(".*") and name[:-2] in plan.locations)
-        ):
-            return True
-        if kind == "string" and (name in plan.locations or any(key in name for key in plan.targets)):
-            return True
-    return False
+        )
+    return name in plan.locations or any(key in name for key in plan.targets)
 
 
-def needs_scope(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
-    """Does the file bind a location, or a package above one, to a name (stdlib ast)?
-
-    Only then can an attribute chain or a string annotation reach a target through a binding, so
-    only then does the libcst pass need scope metadata; importing the moved names themselves
-    (the common case) is rewritten from the import statement alone.
-    """
-    for kind, name in _named(f, tree):
-        if kind == "module" and _related(name, plan.locations):
-            return True
-        if kind == "from" and any(name == loc or loc.startswith(name + ".") for loc in plan.locations):
-            return True
-        if kind == "string" and name in plan.locations:
-            return True
-    return False
+def _binds_location(plan: Plan, kind: str, name: str) -> bool:
+    """Only a binding of a location lets an attribute chain or a string annotation reach a target
+    (importing the moved names themselves is rewritten from the import statement alone)."""
+    if kind == "module":
+        return _related(name, plan.locations)
+    if kind == "from":
+        return any(name == loc or loc.startswith(name + ".") for loc in plan.locations)
+    return name in plan.locations
 
 
 def binds_once(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:

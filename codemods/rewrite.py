@@ -22,18 +22,16 @@ import libcst as cst
 from codemods import scan
 from codemods._mentions import find_mentions
 from codemods._planner import rewrite_source
-from codemods._refs import FileContext, ScopeMode
+from codemods._refs import FileContext
 from codemods._shim import ShimSpec, build_shim
 from codemods._statements import rewrite_statements
 from codemods._targets import (
     Plan,
     Target,
     ast_parse,
-    binds_once,
     make_plan,
-    needs_scope,
     prefilter,
-    references,
+    scope_of,
 )
 from codemods.scan import absolute_module
 from codemods.types import (
@@ -115,9 +113,9 @@ def rewrite(
                 raise ModelfoldError(f"{f.path}: cannot parse it, and it references a moved name")
             warnings.append(f"{f.path}: cannot parse it; skipped (no reference to a moved name seen)")
             continue
-        if not references(plan, f, tree):
+        scope = scope_of(plan, f, tree)
+        if scope is None:
             continue
-        scope: ScopeMode = "none" if not needs_scope(plan, f, tree) else "flat" if binds_once(plan, f, tree) else "full"
         ctx = FileContext(f.path, f.module, f.is_package, False, scope)
         done = rewrite_statements(text, ctx, plan, tree) if scope == "none" else None
         if done is None:
