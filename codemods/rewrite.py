@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import libcst as cst
@@ -78,7 +79,7 @@ def rewrite(
     ctx = FileContext(
         canonical_path, consolidation.canonical.module, bool(canonical and canonical.is_package), True
     )
-    after = _rewrite_parsed(merged.canonical_text, ctx, plan, warnings)
+    after = _rewrite_text(merged.canonical_text, ctx, plan, warnings)
     parsed.append(canonical_path)
     before = _read(root, canonical_path, texts)
     if after != before:
@@ -160,6 +161,21 @@ def _rewrite_one(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str
     return _rewrite_parsed(text, ctx, plan, found), found
 
 
+def _rewrite_text(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:
+    """One file rewritten here and now, in the cheapest mode that is exact for it (`scope_of`)."""
+    tree = ast_parse(text)
+    if tree is not None:
+        scope = scope_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree)
+        if scope is None:
+            return text
+        ctx = replace(ctx, scope=scope)
+        done = rewrite_statements(text, ctx, plan, tree) if scope == "none" else None
+        if done is not None:
+            warnings.extend(done[1])
+            return done[0]
+    return _rewrite_parsed(text, ctx, plan, warnings)
+
+
 def _rewrite_parsed(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:
     try:
         new, found = rewrite_source(text, ctx, plan)
@@ -209,7 +225,7 @@ def _shim(
             warnings.append(f"{path}: {', '.join(spec.models)} not defined here; no shim written")
         return None
     ctx = FileContext(path, module, path.endswith("__init__.py"), False)
-    after = _rewrite_parsed(after, ctx, plan, warnings)
+    after = _rewrite_text(after, ctx, plan, warnings)
     return FileChange(path, before, after, f"re-export shim for {', '.join(sorted(names))}")
 
 
