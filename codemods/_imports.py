@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
+
+from codemods._importedit import add_imports
 
 
 @dataclass(frozen=True)
@@ -142,53 +142,7 @@ class ImportPlanner:
             self.needed.append(key)
 
     def apply(self, tree: cst.Module) -> cst.Module:
-        """Add the queued imports (libcst AddImportsVisitor), keeping sorted import lists sorted."""
+        """Add the queued imports (merged into the top import block; sorted name lists stay sorted)."""
         if not self.needed:
             return tree
-        ctx = CodemodContext()
-        for module, obj, asname in self.needed:
-            AddImportsVisitor.add_needed_import(ctx, module, obj, asname)
-        before = _from_lists(tree)
-        return _keep_sorted(AddImportsVisitor(ctx).transform_module(tree), before)
-
-
-def _from_lists(tree: cst.Module) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                    out[_relative(small)] = [cst.Module([]).code_for_node(a.name) for a in small.names]
-    return out
-
-
-def _sort_key(name: str) -> tuple[int, str]:
-    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
-
-
-class _Sorter(cst.CSTTransformer):
-    def __init__(self, before: dict[str, list[str]]) -> None:
-        self.before = before
-
-    def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
-        old = self.before.get(_relative(updated))
-        if old is None or isinstance(updated.names, cst.ImportStar) or updated.lpar is not None:
-            return updated
-        names = list(updated.names)
-        if len(names) == len(old):
-            return updated
-        plain = old == sorted(old)
-        ruff = old == sorted(old, key=_sort_key)
-        if not (plain or ruff):
-            return updated
-        key = (lambda a: _sort_key(cst.Module([]).code_for_node(a.name))) if ruff else (
-            lambda a: cst.Module([]).code_for_node(a.name))
-        ordered = sorted(names, key=key)
-        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        fixed = [a.with_changes(comma=comma if i < len(ordered) - 1 else cst.MaybeSentinel.DEFAULT)
-                 for i, a in enumerate(ordered)]
-        return updated.with_changes(names=fixed)
-
-
-def _keep_sorted(tree: cst.Module, before: dict[str, list[str]]) -> cst.Module:
-    return tree.visit(_Sorter(before))
+        return add_imports(tree, self.needed)

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
 
 from codemods import scan
+from codemods._importedit import add_imports, remove_unused_imports
 from codemods._targets import Target
 
 
@@ -204,14 +203,10 @@ def _partial_shim(
         for line in reversed(_import_lines(spec, True)):
             body.insert(at, cst.parse_statement(line + "\n"))
     new = tree.with_changes(body=body)
-    context = CodemodContext()
-    for module, obj, asname in unused:
-        RemoveImportsVisitor.remove_unused_import(context, module, obj, asname)
+    new = remove_unused_imports(new, unused)
     if warn:
-        for module, obj in (("importlib", None), ("warnings", None), ("typing", "TYPE_CHECKING"), ("typing", "Any")):
-            AddImportsVisitor.add_needed_import(context, module, obj)
-    new = RemoveImportsVisitor(context).transform_module(new)
-    new = AddImportsVisitor(context).transform_module(new)
+        new = add_imports(new, [("importlib", None, None), ("warnings", None, None),
+                                ("typing", "TYPE_CHECKING", None), ("typing", "Any", None)])
     return scan.module_text(new), warnings
 
 

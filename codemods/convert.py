@@ -7,12 +7,11 @@ import textwrap
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import RemoveImportsVisitor
 
 from codemods import scan
 from codemods._classbody import Resolver, class_statements, code, member_of, string_value
 from codemods._convert_member import ConvertContext, convert_member, needs_conversion
+from codemods._importedit import remove_unused_imports
 from codemods._imports import ImportPlanner
 from codemods._lookup import ModelSite, fk_tables, model_sites
 from codemods.types import Changeset, FileChange, ModelfoldError
@@ -84,11 +83,8 @@ def _needs(cls: cst.ClassDef, resolver: Resolver) -> bool:
 
 
 def drop_unused_imports(tree: cst.Module, names: list[tuple[str, str]]) -> cst.Module:
-    """Remove `from module import name` for names the edit left unused (RemoveImportsVisitor)."""
-    ctx = CodemodContext()
-    for module, name in names:
-        RemoveImportsVisitor.remove_unused_import(ctx, module, name)
-    return RemoveImportsVisitor(ctx).transform_module(tree)
+    """Remove `from module import name` for names the edit left unused."""
+    return remove_unused_imports(tree, [(module, name, None) for module, name in names])
 
 
 def _mixins_of_models(tree: cst.Module) -> set[str]:
