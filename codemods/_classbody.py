@@ -7,15 +7,17 @@ it works on libcst nodes because merge and convert must render from the very sam
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider
+from libcst.helpers import get_full_name_for_node
 
 _EMPTY = cst.Module(body=[])
+_BUILTINS = frozenset(dir(builtins))
 
 COLUMN_FUNCS = frozenset({"Column", "mapped_column"})
 RELATIONSHIP_FUNCS = frozenset({"relationship", "relation"})
@@ -45,6 +47,17 @@ _ANNOTATION_SQL = {
 }
 
 
+def _compound_targets(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """Names a compound statement binds in its own scope: `for x in`, `with a as x`, `except E as x`."""
+    if isinstance(node, cst.For):
+        return [node.target]
+    if isinstance(node, cst.With):
+        return [item.asname.name for item in node.items if item.asname is not None]
+    if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and node.name is not None:
+        return [node.name.name]
+    return []
+
+
 def code(node: cst.CSTNode) -> str:
     """Source text of a node."""
     return _EMPTY.code_for_node(node)
@@ -56,20 +69,88 @@ def norm(text: str) -> str:
 
 
 class Resolver:
-    """Qualified names of expressions in one module (libcst QualifiedNameProvider)."""
+    """Qualified names of the names and attributes a module uses, from its module-level bindings.
+
+    What libcst's QualifiedNameProvider gives for a name bound at module level (`String` after
+    `from sqlalchemy import String` is `sqlalchemy.String`; `sa.Integer` after `import sqlalchemy
+    as sa` is `sqlalchemy.Integer`; a module-level definition is its own name), without its
+    scope pass over the whole module, which cost more than the rest of a merge. Names bound only
+    in a class or function body have none here; callers fall back to the name as written.
+    """
 
     def __init__(self, module: cst.Module) -> None:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self._names = wrapper.resolve(QualifiedNameProvider)
+        self._bound: dict[str, set[str]] = {}
+        self._collect(module.body)
 
     def qualname(self, node: cst.CSTNode) -> str | None:
-        """The first (sorted) qualified name of a node, or None when it has none."""
-        value = self._names.get(node)
-        if value is None:
-            return None
-        names = value() if callable(value) else value
-        found = sorted(q.name for q in names)
-        return found[0] if found else None
+        """The first (sorted) qualified name of a name chain, or None when it has none."""
+        parts: list[str] = []
+        while isinstance(node, (cst.Attribute, cst.Call)):  # `JSON().with_variant` is JSON's
+            if isinstance(node, cst.Attribute):
+                parts.append(node.attr.value)
+            node = node.value if isinstance(node, cst.Attribute) else node.func
+        if not isinstance(node, cst.Name):
+            return None  # `", ".join`: not a name chain
+        head, rest = node.value, ".".join(reversed(parts))
+        dotted, dot = head + ("." + rest if rest else ""), "." if rest else ""
+        bound = self._bound.get(head)
+        if bound is None:
+            return f"builtins.{dotted}" if head in _BUILTINS else None
+        return min(name + dot + rest for name in bound)
+
+    def _bind(self, name: str, qualified: str) -> None:
+        self._bound.setdefault(name, set()).add(qualified)
+
+    def _collect(self, body: Iterable[cst.CSTNode]) -> None:
+        """Module-level bindings, looking into every block that is not a def or class body."""
+        for stmt in body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                self._bind(stmt.name.value, stmt.name.value)
+            elif isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                for small in stmt.body:
+                    self._small(small)
+            elif isinstance(stmt, cst.BaseCompoundStatement):
+                self._compound(stmt)
+
+    def _compound(self, node: cst.CSTNode) -> None:
+        for target in _compound_targets(node):
+            self._targets(target)
+        for child in node.children:
+            if isinstance(child, cst.BaseSuite):
+                self._collect(child.body)
+            elif isinstance(child, (cst.If, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally)):
+                self._compound(child)
+            elif isinstance(child, cst.MatchCase):
+                self._collect(child.body.body)
+
+    def _small(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                full = get_full_name_for_node(alias.name) or ""
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self._bind(alias.asname.name.value, full)
+                else:
+                    self._bind(full.split(".")[0], full.split(".")[0])
+        elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            module = "." * len(small.relative) + (get_full_name_for_node(small.module) or "" if small.module else "")
+            for alias in small.names:
+                name = get_full_name_for_node(alias.name) or ""
+                local = alias.evaluated_alias or name
+                self._bind(local, f"{module}.{name}" if not module.endswith(".") else module + name)
+        elif isinstance(small, cst.Assign):
+            for target in small.targets:
+                self._targets(target.target)
+        elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+            self._targets(small.target)
+
+    def _targets(self, node: cst.CSTNode | None) -> None:
+        if isinstance(node, cst.Name):
+            self._bind(node.value, node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                self._targets(element.value)
+        elif isinstance(node, cst.StarredElement):
+            self._targets(node.value)
 
     def func_name(self, node: cst.BaseExpression) -> str:
         """Last component of what a call/name resolves to: `sa.Column` -> `Column`."""
