@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from cli.output import EXIT_FOUND, fail, stderr, stdout
+from cli import output
+from cli.output import EXIT_FOUND, fail
 from codemods.detect import detect
 from codemods.types import Detection, DuplicateGroup, ModelfoldError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 class Format(str, Enum):
@@ -47,13 +50,13 @@ def detect_command(
     """Find every duplicated SQLAlchemy model (same table, or same class name in one registry)."""
     result = _run(path, exclude)
     if format is Format.json:
-        stdout.print_json(json.dumps(detection_json(result)))
+        output.stdout.print_json(json.dumps(detection_json(result)))
         return
     for group in result.groups:
-        stdout.print(_group_table(group))
+        output.stdout.print(_group_table(group))
     for skipped in result.index.skipped:
-        stderr.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
-    stderr.print(
+        output.stderr.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
+    output.stderr.print(
         f"{len(result.groups)} duplicate group(s) among {len(result.index.models)} model(s) "
         f"in {result.index.files_scanned} file(s)"
     )
@@ -64,10 +67,10 @@ def check_command(path: PathArg = Path("."), exclude: ExcludeOpt = None) -> None
     result = _run(path, exclude)
     for group in result.groups:
         refs = ", ".join(m.ref for m in group.models)
-        stdout.print(f"{group_title(group)}: {refs} (keep {group.canonical})", markup=False)
+        output.stdout.print(f"{group_title(group)}: {refs} (keep {group.canonical})", markup=False)
     if result.groups:
         raise typer.Exit(EXIT_FOUND)
-    stderr.print(f"no duplicate models in {result.index.files_scanned} file(s)")
+    output.stderr.print(f"no duplicate models in {result.index.files_scanned} file(s)")
 
 
 def group_title(group: DuplicateGroup) -> str:
@@ -78,6 +81,8 @@ def group_title(group: DuplicateGroup) -> str:
 
 
 def _group_table(group: DuplicateGroup) -> Table:
+    from rich.table import Table
+
     table = Table(title=group_title(group), title_justify="left", show_lines=False)
     table.add_column("model", overflow="fold")
     table.add_column("path:line", overflow="fold")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.syntax import Syntax
 
 from cli import output
 from codemods import report
@@ -51,7 +51,7 @@ def migrate(
     python: Python = None,
 ) -> None:
     """Fold DUPLICATE models into CANONICAL, rewrite every reference, and stage a git branch."""
-    # The pipeline (libcst's codemod machinery, gitpython) loads here, not when the app starts.
+    # The pipeline (libcst, gitpython) loads here, not when the app starts.
     from codemods.merge import MergeConflictError
     from codemods.migrate import NothingToDo
 
@@ -61,18 +61,17 @@ def migrate(
     try:
         migrations = _plan(refs or [], auto, root, on_conflict, excludes, warn_on_import)
     except NothingToDo as exc:
-        output.stderr.print(f"nothing to do: {exc}")
+        output.note(f"nothing to do: {exc}")
         raise typer.Exit(output.EXIT_OK) from None
     except MergeConflictError as exc:
         for conflict in exc.conflicts:
-            output.stderr.print(f"conflict: {conflict.attribute} ({conflict.kind}): "
-                                f"{conflict.canonical} vs {conflict.duplicate} [{conflict.duplicate_ref}]",
-                                markup=False)
+            output.note(f"conflict: {conflict.attribute} ({conflict.kind}): "
+                        f"{conflict.canonical} vs {conflict.duplicate} [{conflict.duplicate_ref}]")
         output.fail(str(exc), output.EXIT_CONFLICT)
     except ModelfoldError as exc:
         output.fail(str(exc))
     if not migrations:
-        output.stderr.print("nothing to do: no duplicate models found")
+        output.note("nothing to do: no duplicate models found")
         raise typer.Exit(output.EXIT_OK)
     if dry_run:
         _dry_run(migrations, fmt)
@@ -113,16 +112,18 @@ def _dry_run(migrations: list[Migration], fmt: Format) -> None:
         sys.stdout.write(report.dumps(report.changes_json(migrations)))
     else:
         diff = render_diff(combine([m.changeset for m in migrations]))
-        if output.stdout.is_terminal:
+        if (sys.stdout.isatty() or os.environ.get("FORCE_COLOR")) and output.stdout.is_terminal:
+            from rich.syntax import Syntax
+
             output.stdout.print(Syntax(diff, "diff", theme="ansi_dark", word_wrap=False))
         else:
             sys.stdout.write(diff)
     for m in migrations:
         for c in m.merge.conflicts:
-            output.stderr.print(f"conflict: {c.attribute} ({c.kind}) -> {c.resolution}", markup=False)
+            output.note(f"conflict: {c.attribute} ({c.kind}) -> {c.resolution}")
     for w in combine([m.changeset for m in migrations]).warnings:
-        output.stderr.print(f"warning: {w}", markup=False)
-    output.stderr.print(f"dry run: {_summary(migrations)}; nothing was written", markup=False)
+        output.note(f"warning: {w}")
+    output.note(f"dry run: {_summary(migrations)}; nothing was written")
 
 
 def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
@@ -134,7 +135,7 @@ def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
     else:
         for path in written:
             sys.stdout.write(f"wrote {path}\n")
-    output.stderr.print(f"applied: {_summary(migrations)}", markup=False)
+    output.note(f"applied: {_summary(migrations)}")
 
 
 def _stage(
@@ -149,7 +150,7 @@ def _stage(
                        test_cmd=test_cmd, python=python)
     except VerificationFailed as exc:
         for msg in exc.verification.messages:
-            output.stderr.print(f"verify: {msg}", markup=False)
+            output.note(f"verify: {msg}")
         if report_file is not None:
             text = report.markdown_report(migrations, verification=exc.verification)
             report_file.write_text(text, encoding="utf-8")
@@ -162,7 +163,7 @@ def _stage(
         sys.stdout.write(report.dumps(report.staged_json(migrations, staged)))
     else:
         sys.stdout.write(_staged_text(migrations, staged))
-    output.stderr.print(f"staged: {_summary(migrations)}", markup=False)
+    output.note(f"staged: {_summary(migrations)}")
 
 
 def _staged_text(migrations: list[Migration], staged: StageResult) -> str:

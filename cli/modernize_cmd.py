@@ -20,7 +20,7 @@ Apply = Annotated[bool, typer.Option("--apply", help="Write the converted file i
 
 def modernize_command(target: Target, root: Root = Path("."), dry_run: DryRun = False, apply: Apply = False) -> None:
     """Convert legacy Column/relationship attributes of TARGET to Mapped[...] = mapped_column(...)."""
-    from codemods.convert import modernize  # libcst's codemod machinery loads only when used
+    from codemods.convert import modernize  # libcst loads only when used
 
     if dry_run and apply:
         output.fail("--dry-run and --apply exclude each other")
@@ -29,9 +29,9 @@ def modernize_command(target: Target, root: Root = Path("."), dry_run: DryRun = 
     except ModelfoldError as exc:
         output.fail(str(exc))
     for warning in changeset.warnings:
-        output.stderr.print(f"note: {warning}", markup=False)
+        output.note(f"note: {warning}")
     if not changeset.changes:
-        output.stderr.print(f"nothing to convert in {target}", markup=False)
+        output.note(f"nothing to convert in {target}")
         return
     if apply:
         try:
@@ -39,7 +39,7 @@ def modernize_command(target: Target, root: Root = Path("."), dry_run: DryRun = 
         except (ModelfoldError, OSError) as exc:
             output.fail(str(exc))
         for path in written:
-            output.stderr.print(f"converted {path}", markup=False)
+            output.note(f"converted {path}")
         return
     sys.stdout.write(render_diff(changeset))
 

@@ -2,7 +2,7 @@
 
 Pipeline (one module each): scan -> index -> detect -> merge -> rewrite -> verify -> stage/report.
 Entry points other than `detect` are imported on first use, so `modelfold check` does not pay for
-libcst's codemod machinery or gitpython.
+libcst or gitpython.
 
     from codemods import apply_changeset, detect, plan_migration, render_diff
     from codemods.stage import stage
