@@ -1,11 +1,14 @@
-"""Statement-level rewrite of files that import moved names but bind no old module to a name.
+"""Rewrites that build libcst trees for part of a file only (stdlib `ast` says which part).
 
-Most referencing files only say `from old.module import User` (at any depth) and name targets in
-strings. For them, the whole-file libcst pass (parse, walk, print: about 40 ms a file) is not
-needed: stdlib `ast` finds the import statements and the strings, each import statement alone is
-rewritten by the same Planner as a one-statement libcst module, and strings are edited in place.
-Whatever this cannot place exactly (a statement sharing its line, a concatenated string that may
-name a target) makes it return None, and the caller runs the whole-file pass.
+- `rewrite_statements`: files that import moved names but bind no old module to a name (most
+  referencing files: `from old.module import User` at any depth, targets named in strings). Each
+  import statement alone is rewritten by the same Planner as a one-statement libcst module;
+  strings are edited in place.
+- `rewrite_reduced`: "flat" files (each module alias bound once). The Planner runs on a module of
+  only the top-level statements that can matter to it, which are then put back in place.
+
+Whatever these cannot place exactly (a statement sharing its line, a concatenated string that may
+name a target) makes them return None, and the caller runs the whole-file pass.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from codemods._targets import Plan
 from codemods.scan import absolute_module
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
+CHUNK = "# modelfold-chunk {}"
+CHUNKS = re.compile(r"^# modelfold-chunk (\d+)(?:\r\n|\r|\n)", re.MULTILINE)
 LITERAL = re.compile(r"([A-Za-z]*)('''|\"\"\"|'|\")(.*)\2", re.DOTALL)
 ANNOTATION_FIELDS = frozenset({"annotation", "returns"})
 
@@ -163,3 +168,64 @@ def _import_edit(
         return None
     warnings.extend(found)
     return start, end, new[len(header) :]
+
+
+def rewrite_reduced(
+    text: str, ctx: FileContext, plan: Plan, tree: ast.Module, names: frozenset[str]
+) -> tuple[str, list[str]] | None:
+    """(new text, warnings) of a "flat" file, the Planner seeing only the top-level statements
+    that hold an import, a use of `names` (its module aliases), a string naming a target or an
+    alias, or a name the Planner may pick for an added import (a target's name, `Canonical...`).
+    The rest cannot change and cannot change its decisions. None when the pieces do not come
+    back in order (the caller then runs the whole-file pass)."""
+    body = text.lstrip("\ufeff")
+    lines = _Lines(body)
+    words = names | {t.name for t in plan.targets.values()}
+    needles = names | {key.rsplit(".", 1)[1] for key in plan.targets}
+    spans: list[list[int]] = []
+    for stmt in tree.body:
+        if not _matters(stmt, words, needles):
+            continue
+        decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
+        first = min([stmt.lineno, *(d.lineno for d in decorators)])
+        last = stmt.end_lineno or stmt.lineno
+        if spans and first <= spans[-1][1]:  # `a; b` on one line
+            spans[-1][1] = max(spans[-1][1], last)
+        else:
+            spans.append([first, last])
+    newline = m.group() if (m := LINE_BREAK.search(body)) else "\n"
+    pieces: list[str] = []
+    for i, (first, last) in enumerate(spans):
+        piece = lines.text[lines.starts[first - 1] : lines.starts[last]]
+        ends = piece.endswith(("\n", "\r"))
+        pieces.append(CHUNK.format(i) + newline + piece + ("" if ends else newline))
+    pieces.append(CHUNK.format(len(spans)) + newline + "pass" + newline)  # keeps the last marker
+    try:
+        new, warnings = rewrite_source("".join(pieces), ctx, plan)
+    except cst.ParserSyntaxError:
+        return None
+    parts = CHUNKS.split(new)
+    if parts[0] or parts[1::2] != [str(i) for i in range(len(spans) + 1)] or parts[-1] != "pass" + newline:
+        return None
+    for (first, last), piece in reversed(list(zip(spans, parts[2::2], strict=False))):
+        start, end = lines.starts[first - 1], lines.starts[last]
+        if not body[start:end].endswith(("\n", "\r")):
+            piece = piece[: -len(newline)] if piece.endswith(newline) else piece
+        body = body[:start] + piece + body[end:]
+    return text[: len(text) - len(lines.text)] + body, warnings
+
+
+def _matters(stmt: ast.stmt, words: frozenset[str] | set[str], needles: frozenset[str] | set[str]) -> bool:
+    """Does a top-level statement hold an import, one of `words` as a name, or a string with a needle?"""
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return True
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and any(n in node.value for n in needles):
+                return True
+            continue
+        for _, value in ast.iter_fields(node):
+            for word in value if isinstance(value, list) else [value]:
+                if isinstance(word, str) and (word in words or word.startswith("Canonical")):
+                    return True
+    return False

@@ -189,13 +189,13 @@ def scope_of(plan: Plan, f: SourceFile, tree: ast.Module) -> ScopeMode | None:
     """How a parsed file must be rewritten (stdlib ast): None when it references no target at all
     (imports no location or target, names none in a string); "none" when it binds no location
     (or a package above one) to a name, so only its import statements and strings can change;
-    else "flat" or "full" name resolution (see `binds_once`)."""
+    else "flat" or "full" name resolution (see `bound_once`)."""
     named = list(_named(f, tree))
     if not any(_references(plan, kind, name) for kind, name in named):
         return None
     if not any(_binds_location(plan, kind, name) for kind, name in named):
         return "none"
-    return "flat" if binds_once(plan, f, tree) else "full"
+    return "flat" if bound_once(plan, f, tree) is not None else "full"
 
 
 def _references(plan: Plan, kind: str, name: str) -> bool:
@@ -219,9 +219,10 @@ def _binds_location(plan: Plan, kind: str, name: str) -> bool:
     return name in plan.locations
 
 
-def binds_once(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
-    """Is each name that an import binds to a location (or a package above one) bound exactly
-    once in the whole file, by that import, and does no string name a location (a lazy import)?
+def bound_once(plan: Plan, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
+    """The names imports bind to a location (or a package above one), when each is bound exactly
+    once in the whole file, by that import, and no string names a location (a lazy import);
+    else None.
 
     Then every use of such a name is that import, and the libcst pass needs no scope metadata
     (FileContext.scope "flat"); uses of it where that import is not visible would be NameErrors.
@@ -240,7 +241,7 @@ def binds_once(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
             for alias in node.names:
                 full = f"{mod}.{alias.name}"
                 if alias.name == "*" and mod is not None and _related(mod, plan.locations):
-                    return False  # may bind a location's name
+                    return None  # may bind a location's name
                 names.append(alias.asname or alias.name)
                 if any(full == loc or loc.startswith(full + ".") for loc in plan.locations):
                     relevant.add(names[-1])
@@ -253,13 +254,13 @@ def binds_once(plan: Plan, f: SourceFile, tree: ast.Module) -> bool:
         elif isinstance(node, ast.MatchMapping):
             names.extend([node.rest] if node.rest else [])
         elif isinstance(node, ast.Constant) and node.value in plan.locations:
-            return False
+            return None
         elif not isinstance(node, ast.alias):  # defs, classes, `except E as e`, match captures, type parameters
             name = getattr(node, "name", None)
             names.extend([name] if isinstance(name, str) else [])
         for name in names:
             bound[name] = bound.get(name, 0) + 1
-    return all(bound[name] == 1 for name in relevant)
+    return frozenset(relevant) if all(bound[name] == 1 for name in relevant) else None
 
 
 def _related(name: str, locations: Iterable[str]) -> bool:

@@ -25,11 +25,12 @@ from codemods._mentions import find_mentions
 from codemods._planner import rewrite_source
 from codemods._refs import FileContext
 from codemods._shim import ShimSpec, build_shim
-from codemods._statements import rewrite_statements
+from codemods._statements import rewrite_reduced, rewrite_statements
 from codemods._targets import (
     Plan,
     Target,
     ast_parse,
+    bound_once,
     make_plan,
     prefilter,
     scope_of,
@@ -157,6 +158,12 @@ def _rewrite_many(
 
 
 def _rewrite_one(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str]]:
+    """A "flat" or "full" file; a flat one through a module of its statements that matter."""
+    tree = ast_parse(text) if ctx.scope == "flat" else None
+    names = bound_once(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree) if tree else None
+    done = rewrite_reduced(text, ctx, plan, tree, names) if tree and names is not None else None
+    if done is not None:
+        return done
     found: list[str] = []
     return _rewrite_parsed(text, ctx, plan, found), found
 

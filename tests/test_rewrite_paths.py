@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from codemods._planner import rewrite_source
 from codemods._refs import FileContext
-from codemods._statements import rewrite_statements
-from codemods._targets import Plan, ScopeMode, Target, binds_once, scope_of
+from codemods._statements import rewrite_reduced, rewrite_statements
+from codemods._targets import Plan, ScopeMode, Target, bound_once, scope_of
 from codemods.types import SourceFile
 
 OLD, NEW = "app.users.models", "app.auth.models"
@@ -137,17 +137,51 @@ BINDING_BLOCKS = [
     ("import app.users.models as tm{k}\nimport app.users as tm{k}", True),
     ("from app.users import *", True),
     ('import importlib\nlz{k} = importlib.import_module("app.users.models")\nG{k} = lz{k}.User', True),
+    # statements the reduced module leaves out, or must keep for the names it may pick
+    ("def unrelated{k}():\n    return 1\n# a comment after it", False),
+    ("@decorator\n# between\ndef decorated{k}(x: 'base.User'):\n    pass", False),
+    ("X{k} = 1; Y{k} = base.UserStatus", False),
+    ("User = {k}", False),
+    ("def CanonicalUser():\n    return {k}", False),
+    ('R{k} = relationship("Customer", secondary="app.users.models.User")', False),
 ]
 
 
-@settings(max_examples=120, deadline=None)
-@given(st.lists(st.sampled_from(range(len(BINDING_BLOCKS))), max_size=6), FILES)
-def test_flat_resolution_matches_scope_metadata(picks: list[int], f: SourceFile) -> None:
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(range(len(BINDING_BLOCKS))), max_size=7),
+    FILES,
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_flat_resolution_matches_scope_metadata(picks: list[int], f: SourceFile, newline: str, end: bool) -> None:
+    """And the reduced module (only the statements that matter) gives the same text again."""
     blocks = [BINDING_BLOCKS[i] for i in picks]
     dotted = sum("import app.users.models\n" in b for b, _ in blocks)
-    text = "\n".join(["import app.users.models as base", *(b.format(k=k) for k, (b, _) in enumerate(blocks)), ""])
+    text = "\n".join(["import app.users.models as base", *(b.format(k=k) for k, (b, _) in enumerate(blocks))])
+    text = (text + ("\n" if end else "")).replace("\n", newline)
     tree = ast.parse(text)
-    once = binds_once(PLAN, f, tree)
-    assert once == (not any(breaks for _, breaks in blocks) and dotted <= 1)
-    if once:
-        assert rewrite_source(text, context(f, "flat"), PLAN) == rewrite_source(text, context(f, "full"), PLAN)
+    names = bound_once(PLAN, f, tree)
+    assert (names is not None) == (not any(breaks for _, breaks in blocks) and dotted <= 1)
+    if names is not None:
+        full = rewrite_source(text, context(f, "full"), PLAN)
+        assert rewrite_source(text, context(f, "flat"), PLAN) == full
+        assert rewrite_reduced(text, context(f, "flat"), PLAN, tree, names) == full
+
+
+def test_reduced_module_sees_every_name_an_added_import_could_shadow() -> None:
+    """`User` and `CanonicalUser` are taken far from the uses: the new import must avoid both."""
+    text = (
+        "import app.users.models as um\n\n"
+        "def CanonicalUser():\n    return 1\n\n"
+        "def unrelated():\n    return 2\n\n"
+        "PAIR = (um.User, um.UserRole)\n\n"
+        "User = 3\n"
+    )
+    tree = ast.parse(text)
+    names = bound_once(PLAN, FILE, tree)
+    assert names == {"um"}
+    reduced = rewrite_reduced(text, context(FILE, "flat"), PLAN, tree, names)
+    assert reduced == rewrite_source(text, context(FILE, "full"), PLAN)
+    assert reduced is not None and "from app.auth.models import User as CanonicalUser2\n" in reduced[0]
+    assert "PAIR = (CanonicalUser2, um.UserRole)" in reduced[0]
