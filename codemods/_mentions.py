@@ -32,8 +32,10 @@ def text_files(root: Path) -> list[str]:
 def find_mentions(root: Path, needles: Iterable[str]) -> tuple[str, ...]:
     """`path:line: needle` for each line of a docs/config file naming an old location."""
     wanted = sorted(set(needles), key=lambda n: (-len(n), n))
+    # in a git work tree, only the docs/config files git grep finds a needle in are read
+    grepped = scan.grep_files(root, wanted, [f":(icase)*{suffix}" for suffix in sorted(TEXT_SUFFIXES)])
     found: list[str] = []
-    for rel in text_files(root):
+    for rel in text_files(root) if grepped is None else sorted(grepped):
         try:
             text = (root / rel).read_bytes().decode("utf-8", "replace")
         except OSError:

@@ -92,7 +92,7 @@ def rewrite(
         if change is not None:
             changes.append(change)
 
-    work: list[tuple[FileContext, str]] = []  # files for the whole-file libcst pass
+    work: list[tuple[FileContext, str, ast.Module]] = []  # "flat" and "full" files
     rewritten: list[tuple[str, str, str, list[str]]] = []  # path, text, new text, warnings
     # every file `prefilter` can pass names a moved name or star-imports: let git grep find them
     hits = scan.grep_files(root, [*(key.rsplit(".", 1)[1] for key in plan.targets), "import *"])
@@ -121,12 +121,12 @@ def rewrite(
         ctx = FileContext(f.path, f.module, f.is_package, False, scope)
         done = rewrite_statements(text, ctx, plan, tree) if scope == "none" else None
         if done is None:
-            work.append((ctx, text))
+            work.append((ctx, text, tree))
         else:
             rewritten.append((ctx.path, text, *done))
     rewritten.extend(
         (ctx.path, text, *result)
-        for (ctx, text), result in zip(work, _rewrite_many(work, plan, jobs), strict=True)
+        for (ctx, text, _), result in zip(work, _rewrite_many(work, plan, jobs), strict=True)
     )
     for path, text, new, found in sorted(rewritten):
         warnings.extend(found)
@@ -144,26 +144,30 @@ def rewrite(
 
 
 def _rewrite_many(
-    work: Sequence[tuple[FileContext, str]], plan: Plan, jobs: int
+    work: Sequence[tuple[FileContext, str, ast.Module]], plan: Plan, jobs: int
 ) -> list[tuple[str, list[str]]]:
-    """(new text, warnings) per file, in order; in worker processes when the batch is large."""
+    """(new text, warnings) per file, in order; in worker processes when the batch is large
+    (they parse the ast again rather than receive it)."""
     workers = jobs or (min(os.cpu_count() or 1, 8) if len(work) >= PARALLEL_FROM else 1)
     if workers <= 1 or len(work) < 2:
-        return [_rewrite_one(text, ctx, plan) for ctx, text in work]
+        return [_rewrite_one(text, ctx, plan, tree) for ctx, text, tree in work]
     chunk = max(1, len(work) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        texts = [text for _, text in work]
-        ctxs = [ctx for ctx, _ in work]
+        texts = [text for _, text, _ in work]
+        ctxs = [ctx for ctx, _, _ in work]
         return list(pool.map(_rewrite_one, texts, ctxs, [plan] * len(work), chunksize=chunk))
 
 
-def _rewrite_one(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str]]:
+def _rewrite_one(
+    text: str, ctx: FileContext, plan: Plan, tree: ast.Module | None = None
+) -> tuple[str, list[str]]:
     """A "flat" or "full" file; a flat one through a module of its statements that matter."""
-    tree = ast_parse(text) if ctx.scope == "flat" else None
-    names = bound_once(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree) if tree else None
-    done = rewrite_reduced(text, ctx, plan, tree, names) if tree and names is not None else None
-    if done is not None:
-        return done
+    if ctx.scope == "flat":
+        tree = tree or ast_parse(text)
+        names = bound_once(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree) if tree else None
+        done = rewrite_reduced(text, ctx, plan, tree, names) if tree and names is not None else None
+        if done is not None:
+            return done
     found: list[str] = []
     return _rewrite_parsed(text, ctx, plan, found), found
 
@@ -177,9 +181,10 @@ def _rewrite_text(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) 
             return text
         ctx = replace(ctx, scope=scope)
         done = rewrite_statements(text, ctx, plan, tree) if scope == "none" else None
-        if done is not None:
-            warnings.extend(done[1])
-            return done[0]
+        if done is None:
+            done = _rewrite_one(text, ctx, plan, tree)
+        warnings.extend(done[1])
+        return done[0]
     return _rewrite_parsed(text, ctx, plan, warnings)
 
 

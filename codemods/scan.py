@@ -55,8 +55,9 @@ def _git_files(root: Path) -> list[str] | None:
     return list({*tracked, *untracked})
 
 
-def grep_files(root: Path, needles: Iterable[str]) -> set[str] | None:
-    """The .py files below root whose bytes contain any of the needles, by `git grep -F`
+def grep_files(root: Path, needles: Iterable[str], pathspecs: Sequence[str] = ("*.py",)) -> set[str] | None:
+    """The files below root (.py unless `pathspecs` say otherwise) whose bytes contain any of the
+    needles, by `git grep -F`
     (tracked and untracked-not-ignored files, searched by threaded C without Python reading
     them); None outside a git work tree, where the caller reads every file instead.
 
@@ -66,7 +67,7 @@ def grep_files(root: Path, needles: Iterable[str]) -> set[str] | None:
     for needle in sorted(set(needles)):
         args += ["-e", needle]
     try:
-        done = subprocess.run([*args, "--", "*.py"], cwd=root, capture_output=True)
+        done = subprocess.run([*args, "--", *pathspecs], cwd=root, capture_output=True)
     except OSError:
         return None
     if done.returncode not in (0, 1):  # 1: no file matched

@@ -72,7 +72,21 @@ def test_index_and_migration_do_not_depend_on_git(tmp_path: Path, case: str) -> 
     assert [(c.path, c.after) for c in a.changeset.changes] == [(c.path, c.after) for c in b.changeset.changes]
     assert a.changeset.warnings == b.changeset.warnings
     assert a.changeset.parsed == b.changeset.parsed
+    assert a.changeset.mentions == b.changeset.mentions  # docs and config files: git grep vs reading
     assert a.changeset.changes  # a real migration, not two empty ones
+
+
+def test_docs_mentions_found_by_git_grep_match_reading_every_file(tmp_path: Path) -> None:
+    plain, repo = _pair(tmp_path, REPO / "fixtures" / "seed_backend")
+    for root in (plain, repo):
+        (root / "NOTES.MD").write_text("see backend.app.users.models.User\n")  # suffix case differs
+        (root / "setup.cfg").write_text("x = backend.app.users.models:User\n")
+        (root / "data.json").write_text('"backend.app.users.models.User"\n')  # not a docs/config file
+    refs = ("backend.app.auth.models:User", ["backend.app.users.models:User"])
+    a, b = plan_migration(plain, *refs), plan_migration(repo, *refs)
+    assert a.changeset.mentions == b.changeset.mentions
+    assert {m.split(":")[0] for m in b.changeset.mentions} >= {"NOTES.MD", "setup.cfg"}
+    assert not any(m.startswith("data.json") for m in b.changeset.mentions)
 
 
 def test_a_module_without_markers_is_read_when_followed(tmp_path: Path) -> None:
