@@ -62,10 +62,12 @@ def _spliced(node: cst.SimpleString, spans: list[tuple[int, int, str]]) -> cst.S
 
 
 def dotted(name: str) -> cst.Attribute | cst.Name:
-    """A Name or Attribute node for a dotted path."""
-    expr = cst.parse_expression(name)
-    assert isinstance(expr, (cst.Attribute, cst.Name))
-    return expr
+    """A Name or Attribute node for a dotted path (built, not parsed: parsing costs ~1 ms a call)."""
+    head, *rest = name.split(".")
+    node: cst.Attribute | cst.Name = cst.Name(head)
+    for part in rest:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
 
 
 def relative_form(module: str, is_package: bool, dest: str) -> tuple[int, str] | None:

@@ -174,21 +174,22 @@ def rewrite_reduced(
     text: str, ctx: FileContext, plan: Plan, tree: ast.Module, names: frozenset[str]
 ) -> tuple[str, list[str]] | None:
     """(new text, warnings) of a "flat" file, the Planner seeing only the top-level statements
-    that hold an import, a use of `names` (its module aliases), a string naming a target or an
-    alias, or a name the Planner may pick for an added import (a target's name, `Canonical...`).
+    whose text holds an import, one of `names` (its module aliases), an old or new class name
+    (uses, strings naming targets, names an added import must not shadow) or `Canonical`.
     The rest cannot change and cannot change its decisions. None when the pieces do not come
     back in order (the caller then runs the whole-file pass)."""
     body = text.lstrip("\ufeff")
     lines = _Lines(body)
-    words = names | {t.name for t in plan.targets.values()}
-    needles = names | {key.rsplit(".", 1)[1] for key in plan.targets}
+    needles = {"import", "Canonical", *names, *(t.name for t in plan.targets.values())}
+    needles.update(key.rsplit(".", 1)[1] for key in plan.targets)
     spans: list[list[int]] = []
     for stmt in tree.body:
-        if not _matters(stmt, words, needles):
-            continue
         decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
         first = min([stmt.lineno, *(d.lineno for d in decorators)])
         last = stmt.end_lineno or stmt.lineno
+        source = lines.text[lines.starts[first - 1] : lines.starts[last]]
+        if not any(needle in source for needle in needles):
+            continue  # (a text test: a needle in a comment only keeps a statement it need not)
         if spans and first <= spans[-1][1]:  # `a; b` on one line
             spans[-1][1] = max(spans[-1][1], last)
         else:
@@ -214,18 +215,3 @@ def rewrite_reduced(
         body = body[:start] + piece + body[end:]
     return text[: len(text) - len(lines.text)] + body, warnings
 
-
-def _matters(stmt: ast.stmt, words: frozenset[str] | set[str], needles: frozenset[str] | set[str]) -> bool:
-    """Does a top-level statement hold an import, one of `words` as a name, or a string with a needle?"""
-    for node in ast.walk(stmt):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            return True
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str) and any(n in node.value for n in needles):
-                return True
-            continue
-        for _, value in ast.iter_fields(node):
-            for word in value if isinstance(value, list) else [value]:
-                if isinstance(word, str) and (word in words or word.startswith("Canonical")):
-                    return True
-    return False
