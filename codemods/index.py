@@ -10,7 +10,6 @@ import ast
 import re
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,6 +151,8 @@ def _parse_all(
 ) -> tuple[dict[str, FileFacts], list[Skipped]]:
     items = [(f.module, f.path, f.is_package, texts[f.path]) for f in files]
     if len(items) >= PARALLEL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor  # multiprocessing loads only when used
+
         with ProcessPoolExecutor(max_workers=2) as pool:
             results = list(pool.map(_parse_one, items, chunksize=64))
     else:

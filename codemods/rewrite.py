@@ -14,7 +14,6 @@ import ast
 import os
 import re
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -151,6 +150,8 @@ def _rewrite_many(
     workers = jobs or (min(os.cpu_count() or 1, 8) if len(work) >= PARALLEL_FROM else 1)
     if workers <= 1 or len(work) < 2:
         return [_rewrite_one(text, ctx, plan, tree) for ctx, text, tree in work]
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing loads only when used
+
     chunk = max(1, len(work) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         texts = [text for _, text, _ in work]

@@ -47,19 +47,18 @@ def list_python_files(root: Path, excludes: Sequence[str] = ()) -> list[str]:
 
 def _git_files(root: Path) -> list[str] | None:
     """Tracked plus untracked-but-not-ignored files below root, or None outside a git work tree."""
-    tracked = _ls_files(root, "--cached")
-    if tracked is None:
+    tagged = _ls_files(root, "-t", "--cached", "--others", "--exclude-standard")  # one git call
+    if tagged is None:
         return None
-    # Untracked files count unless ignored; a virtualenv someone forgot to ignore does not.
-    untracked = [p for p in _ls_files(root, "--others", "--exclude-standard") or [] if not _in_skipped_dir(p)]
-    return list({*tracked, *untracked})
+    # Untracked files ("?") count unless ignored; a virtualenv someone forgot to ignore does not.
+    paths = {entry[2:] for entry in tagged if not (entry[0] == "?" and _in_skipped_dir(entry[2:]))}
+    return list(paths)
 
 
 def grep_files(root: Path, needles: Iterable[str], pathspecs: Sequence[str] = ("*.py",)) -> set[str] | None:
     """The files below root (.py unless `pathspecs` say otherwise) whose bytes contain any of the
-    needles, by `git grep -F`
-    (tracked and untracked-not-ignored files, searched by threaded C without Python reading
-    them); None outside a git work tree, where the caller reads every file instead.
+    needles, by `git grep -F` (tracked and untracked-not-ignored files, searched by threaded C
+    without Python reading them); None outside a git work tree, where the caller reads every file.
 
     A superset filter only: callers still check each file they read. Paths are relative to root.
     """
