@@ -29,13 +29,20 @@ def text_files(root: Path) -> list[str]:
     return sorted(p for p in set(paths) if Path(p).suffix.lower() in TEXT_SUFFIXES and (root / p).is_file())
 
 
-def find_mentions(root: Path, needles: Iterable[str]) -> tuple[str, ...]:
-    """`path:line: needle` for each line of a docs/config file naming an old location."""
+DOCS_PATHSPECS = tuple(f":(icase)*{suffix}" for suffix in sorted(TEXT_SUFFIXES))
+
+
+def find_mentions(root: Path, needles: Iterable[str], candidates: Iterable[str] | None = None) -> tuple[str, ...]:
+    """`path:line: needle` for each line of a docs/config file naming an old location.
+
+    `candidates`: the docs/config files that may mention one (a superset, e.g. from a git grep the
+    caller ran anyway); else, in a git work tree, git grep picks them, and outside one all are read.
+    """
     wanted = sorted(set(needles), key=lambda n: (-len(n), n))
-    # in a git work tree, only the docs/config files git grep finds a needle in are read
-    grepped = scan.grep_files(root, wanted, [f":(icase)*{suffix}" for suffix in sorted(TEXT_SUFFIXES)])
+    if candidates is None:
+        candidates = scan.grep_files(root, wanted, DOCS_PATHSPECS)
     found: list[str] = []
-    for rel in text_files(root) if grepped is None else sorted(grepped):
+    for rel in text_files(root) if candidates is None else sorted(candidates):
         try:
             text = (root / rel).read_bytes().decode("utf-8", "replace")
         except OSError:

@@ -15,26 +15,24 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
 
 import libcst as cst
 
 from codemods._planner import StringRewriter, rewrite_source
 from codemods._refs import FileContext
-from codemods._targets import Plan
+from codemods._targets import Plan, RefNode
 from codemods.scan import absolute_module
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 CHUNK = "# modelfold-chunk {}"
 CHUNKS = re.compile(r"^# modelfold-chunk (\d+)(?:\r\n|\r|\n)", re.MULTILINE)
 LITERAL = re.compile(r"([A-Za-z]*)('''|\"\"\"|'|\")(.*)\2", re.DOTALL)
-ANNOTATION_FIELDS = frozenset({"annotation", "returns"})
 
 Edit = tuple[int, int, str]  # [start, end) of the text, and what replaces it
 
 
 def rewrite_statements(
-    text: str, ctx: FileContext, plan: Plan, tree: ast.Module
+    text: str, ctx: FileContext, plan: Plan, refs: list[RefNode]
 ) -> tuple[str, list[str]] | None:
     """(new text, warnings) for a file that binds no location (`ctx.scope` "none"), or None
     when some reference cannot be rewritten statement by statement."""
@@ -45,7 +43,9 @@ def rewrite_statements(
     edits: list[Edit] = []
     warnings: list[str] = []
     star: set[str] = set()
-    for node, parent, callee, index in _nodes(tree):
+    for node, parent, callee, index in refs:
+        if isinstance(node, ast.Import):
+            continue
         if isinstance(node, ast.ImportFrom):
             module = absolute_module(ctx.module, ctx.is_package, node.level, node.module)
             if module is None:
@@ -101,48 +101,6 @@ class _Lines:
         if not line.isascii():
             col = len(line.encode()[:col].decode("utf-8", "replace"))
         return self.starts[lineno - 1] + col
-
-
-def _nodes(tree: ast.Module) -> Iterator[tuple[ast.ImportFrom | ast.Constant, ast.AST | None, str, int]]:
-    """Every from-import and constant: (node, parent, callee, argument index).
-
-    `callee` is the last name of the call a constant is a direct argument of, as libcst's
-    get_full_name_for_node spells it ("" when none, or inside an annotation); `index` its position
-    among the positional arguments (-1 for a keyword argument or none).
-    """
-    stack: list[tuple[ast.AST, ast.AST | None, bool, str, int]] = [(tree, None, False, "", -1)]
-    while stack:
-        node, parent, annotation, callee, index = stack.pop()
-        if isinstance(node, (ast.ImportFrom, ast.Constant)):
-            yield node, parent, callee, index
-            continue
-        if isinstance(node, ast.Call) and not annotation:
-            name = _callee(node.func)
-            stack.append((node.func, node, False, "", -1))
-            stack.extend((kw.value, kw, False, name, -1) for kw in reversed(node.keywords))
-            stack.extend((arg, node, False, name, i) for i, arg in reversed(list(enumerate(node.args))))
-            continue
-        for field, value in ast.iter_fields(node):
-            inner = annotation or field in ANNOTATION_FIELDS
-            if isinstance(value, ast.AST):
-                stack.append((value, node, inner, "", -1))
-            elif isinstance(value, list):
-                stack.extend((item, node, inner, "", -1) for item in reversed(value) if isinstance(item, ast.AST))
-
-
-def _callee(func: ast.expr) -> str:
-    """The last component libcst's get_full_name_for_node would give the callee ("" for none)."""
-    while True:
-        if isinstance(func, ast.Name):
-            return func.id
-        if isinstance(func, ast.Attribute):
-            return func.attr
-        if isinstance(func, ast.Call):
-            func = func.func
-        elif isinstance(func, ast.Subscript):
-            func = func.value
-        else:
-            return ""
 
 
 def _import_edit(

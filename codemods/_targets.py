@@ -16,6 +16,8 @@ from codemods.types import Consolidation, MergeResult, ModelfoldError, SourceFil
 
 # how a file's names are resolved to the imports that bind them (see `scope_of`)
 ScopeMode = Literal["full", "flat", "none"]
+RefNode = tuple[ast.Import | ast.ImportFrom | ast.Constant, ast.AST | None, str, int]
+ANNOTATION_FIELDS = frozenset({"annotation", "returns"})
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,54 @@ def _module_patterns(
     return relative, tuple(tuple(re.compile(x) for x in trio) for trio in sorted(above))  # type: ignore[misc]
 
 
-def _named(f: SourceFile, tree: ast.Module) -> Iterator[tuple[str, str]]:
+def ast_refs(tree: ast.Module) -> list[RefNode]:
+    """Every import, from-import and constant of a file, in one walk: (node, parent, callee,
+    argument index); what `scope_of` and the statement-level rewrite read.
+
+    `callee` is the last name of the call a constant is a direct argument of, as libcst's
+    get_full_name_for_node spells it ("" when none, or inside an annotation); `index` its position
+    among the positional arguments (-1 for a keyword argument or none).
+    """
+    found: list[RefNode] = []
+    stack: list[tuple[ast.AST, ast.AST | None, bool, str, int]] = [(tree, None, False, "", -1)]
+    while stack:
+        node, parent, annotation, callee, index = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Constant)):
+            found.append((node, parent, callee, index))
+            continue
+        if isinstance(node, ast.Call) and not annotation:
+            name = _callee(node.func)
+            stack.append((node.func, node, False, "", -1))
+            stack.extend((kw.value, kw, False, name, -1) for kw in reversed(node.keywords))
+            stack.extend((arg, node, False, name, i) for i, arg in reversed(list(enumerate(node.args))))
+            continue
+        for key, value in ast.iter_fields(node):
+            inner = annotation or key in ANNOTATION_FIELDS
+            if isinstance(value, ast.AST):
+                stack.append((value, node, inner, "", -1))
+            elif isinstance(value, list):
+                stack.extend((item, node, inner, "", -1) for item in reversed(value) if isinstance(item, ast.AST))
+    return found
+
+
+def _callee(func: ast.expr) -> str:
+    """The last component libcst's get_full_name_for_node would give the callee ("" for none)."""
+    while True:
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute):
+            return func.attr
+        if isinstance(func, ast.Call):
+            func = func.func
+        elif isinstance(func, ast.Subscript):
+            func = func.value
+        else:
+            return ""
+
+
+def _named(f: SourceFile, refs: list[RefNode]) -> Iterator[tuple[str, str]]:
     """(kind, dotted name) for each module imported, name imported from a module, and string."""
-    for node in ast.walk(tree):
+    for node, *_ in refs:
         if isinstance(node, ast.Import):
             yield from (("module", alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -185,12 +232,12 @@ def _named(f: SourceFile, tree: ast.Module) -> Iterator[tuple[str, str]]:
             yield "string", node.value
 
 
-def scope_of(plan: Plan, f: SourceFile, tree: ast.Module) -> ScopeMode | None:
+def scope_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> ScopeMode | None:
     """How a parsed file must be rewritten (stdlib ast): None when it references no target at all
     (imports no location or target, names none in a string); "none" when it binds no location
     (or a package above one) to a name, so only its import statements and strings can change;
     else "flat" or "full" name resolution (see `bound_once`)."""
-    named = list(_named(f, tree))
+    named = list(_named(f, refs))
     if not any(_references(plan, kind, name) for kind, name in named):
         return None
     if not any(_binds_location(plan, kind, name) for kind, name in named):

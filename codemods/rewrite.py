@@ -20,7 +20,7 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods._mentions import find_mentions
+from codemods._mentions import DOCS_PATHSPECS, find_mentions
 from codemods._planner import rewrite_source
 from codemods._refs import FileContext
 from codemods._shim import ShimSpec, build_shim
@@ -29,6 +29,7 @@ from codemods._targets import (
     Plan,
     Target,
     ast_parse,
+    ast_refs,
     bound_once,
     make_plan,
     prefilter,
@@ -94,7 +95,9 @@ def rewrite(
     work: list[tuple[FileContext, str, ast.Module]] = []  # "flat" and "full" files
     rewritten: list[tuple[str, str, str, list[str]]] = []  # path, text, new text, warnings
     # every file `prefilter` can pass names a moved name or star-imports: let git grep find them
-    hits = scan.grep_files(root, [*(key.rsplit(".", 1)[1] for key in plan.targets), "import *"])
+    # (and, in the same call, the docs/config files that may mention an old location)
+    names = [key.rsplit(".", 1)[1] for key in plan.targets]
+    hits = scan.grep_files(root, [*names, "import *"], ["*.py", *DOCS_PATHSPECS])
     for f in sorted(files, key=lambda f: f.path):
         if f.path == canonical_path or f.path in shim_paths or (hits is not None and f.path not in hits):
             continue
@@ -114,11 +117,12 @@ def rewrite(
                 raise ModelfoldError(f"{f.path}: cannot parse it, and it references a moved name")
             warnings.append(f"{f.path}: cannot parse it; skipped (no reference to a moved name seen)")
             continue
-        scope = scope_of(plan, f, tree)
+        refs = ast_refs(tree)
+        scope = scope_of(plan, f, tree, refs)
         if scope is None:
             continue
         ctx = FileContext(f.path, f.module, f.is_package, False, scope)
-        done = rewrite_statements(text, ctx, plan, tree) if scope == "none" else None
+        done = rewrite_statements(text, ctx, plan, refs) if scope == "none" else None
         if done is None:
             work.append((ctx, text, tree))
         else:
@@ -137,7 +141,7 @@ def rewrite(
     return Changeset(
         changes=tuple(sorted(changes, key=lambda c: c.path)),
         warnings=tuple(warnings),
-        mentions=find_mentions(root, needles),
+        mentions=find_mentions(root, needles, None if hits is None else {p for p in hits if not p.endswith(".py")}),
         parsed=tuple(sorted(set(parsed))),
     )
 
@@ -177,11 +181,12 @@ def _rewrite_text(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) 
     """One file rewritten here and now, in the cheapest mode that is exact for it (`scope_of`)."""
     tree = ast_parse(text)
     if tree is not None:
-        scope = scope_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree)
+        refs = ast_refs(tree)
+        scope = scope_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree, refs)
         if scope is None:
             return text
         ctx = replace(ctx, scope=scope)
-        done = rewrite_statements(text, ctx, plan, tree) if scope == "none" else None
+        done = rewrite_statements(text, ctx, plan, refs) if scope == "none" else None
         if done is None:
             done = _rewrite_one(text, ctx, plan, tree)
         warnings.extend(done[1])

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from codemods._planner import rewrite_source
 from codemods._refs import FileContext
 from codemods._statements import rewrite_reduced, rewrite_statements
-from codemods._targets import Plan, ScopeMode, Target, bound_once, scope_of
+from codemods._targets import Plan, ScopeMode, Target, ast_refs, bound_once, scope_of
 from codemods.types import SourceFile
 
 OLD, NEW = "app.users.models", "app.auth.models"
@@ -89,14 +89,14 @@ def test_statement_path_matches_the_whole_file_pass(
     text = ("\ufeff" if bom else "") + "\n".join(["import os", *(b for b, _ in blocks), ""])
     text = text.replace("\n", newline)
     tree = ast.parse(text.lstrip("\ufeff"))
-    scope = scope_of(PLAN, f, tree)
+    scope = scope_of(PLAN, f, tree, ast_refs(tree))
     assert scope in (None, "none")
     ctx = context(f, "none")
     slow = rewrite_source(text, ctx, PLAN)
     if scope is None:  # the ast filter skips the file: the whole-file pass must leave it alone too
         assert slow == (text, [])
         return
-    fast = rewrite_statements(text, ctx, PLAN, tree)
+    fast = rewrite_statements(text, ctx, PLAN, ast_refs(tree))
     if any(refused for _, refused in blocks):
         assert fast is None
     elif fast is None:  # a statement that goes away entirely is left to the whole-file pass
@@ -113,7 +113,7 @@ def test_statement_path_rewrites_what_it_should() -> None:
         '    return relationship("Customer", x="é"), "app.users.models.UserStatus.x"\r\n'
     )
     ctx = FileContext(FILE.path, FILE.module, False, False, "none")
-    out = rewrite_statements(text, ctx, PLAN, ast.parse(text))
+    out = rewrite_statements(text, ctx, PLAN, ast_refs(ast.parse(text)))
     assert out == (
         '"""Doc."""\r\nfrom app.users.models import (\r\n    UserRole,\r\n)\r\n'
         "from app.auth.models import User as Customer\r\n"
