@@ -138,16 +138,17 @@ def rewrite_reduced(
     back in order (the caller then runs the whole-file pass)."""
     body = text.lstrip("\ufeff")
     lines = _Lines(body)
-    needles = {"import", "Canonical", *names, *(t.name for t in plan.targets.values())}
-    needles.update(key.rsplit(".", 1)[1] for key in plan.targets)
+    words = {"import", *names, *(t.name for t in plan.targets.values())}
+    words.update(key.rsplit(".", 1)[1] for key in plan.targets)
+    matters = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r"|Canonical\w*)\b")
     spans: list[list[int]] = []
     for stmt in tree.body:
         decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
         first = min([stmt.lineno, *(d.lineno for d in decorators)])
         last = stmt.end_lineno or stmt.lineno
         source = lines.text[lines.starts[first - 1] : lines.starts[last]]
-        if not any(needle in source for needle in needles):
-            continue  # (a text test: a needle in a comment only keeps a statement it need not)
+        if not matters.search(source):
+            continue  # (a text test: a word in a comment only keeps a statement it need not)
         if spans and first <= spans[-1][1]:  # `a; b` on one line
             spans[-1][1] = max(spans[-1][1], last)
         else:
