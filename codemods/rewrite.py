@@ -1,11 +1,14 @@
 """Rewrite stage: the canonical module, a re-export shim per duplicate module, every reference.
 
-Only files that could reference a duplicate are parsed: a text prefilter (module path or its last
-component, and a moved name), then stdlib `ast` (does it import a location or name a target in a
-string). What then happens to a referencing file depends on how it binds the old module:
-- not at all (it imports moved names, names them in strings): statement by statement (`_statements`);
-- each such name bound once: the whole-file libcst pass without scope metadata ("flat");
-- otherwise: the whole-file pass with libcst's ScopeProvider ("full"), in worker processes when many.
+Only files that could reference a duplicate are parsed: git grep (in a git work tree) and a text
+prefilter (module path or its last component, and a moved name), then stdlib `ast` (does it
+import a location or name a target in a string). What then happens to a referencing file
+depends on how it binds the old module (`_targets.scope_of`):
+- not at all (it imports moved names, names them in strings): statement by statement;
+- each such name bound once ("flat"): no scope metadata, and libcst sees only the top-level
+  statements that can matter (both in `_statements`);
+- otherwise ("full"): the whole file with libcst's ScopeProvider.
+Flat and full files go to worker processes when there are many.
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ def rewrite(
     return Changeset(
         changes=tuple(sorted(changes, key=lambda c: c.path)),
         warnings=tuple(warnings),
-        mentions=find_mentions(root, needles, None if hits is None else {p for p in hits if not p.endswith(".py")}),
+        mentions=find_mentions(root, needles, None if hits is None else {h for h in hits if not h.endswith(".py")}),
         parsed=tuple(sorted(set(parsed))),
     )
 

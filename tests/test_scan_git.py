@@ -28,6 +28,12 @@ def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
 def as_repo(root: Path) -> Path:
     git(root, "init", "-q")
     git(root, "add", "-A")
@@ -44,9 +50,7 @@ def test_grep_files_lists_tracked_and_untracked_not_ignored(tmp_path: Path) -> N
         "notes.md": "User\n",
         ".gitignore": "ignored/\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    write(tmp_path, files)
     assert scan.grep_files(tmp_path, ["User"]) is None  # not a repository yet
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", "a.py", ".gitignore")
@@ -97,9 +101,7 @@ def test_a_module_without_markers_is_read_when_followed(tmp_path: Path) -> None:
         "app/db/base.py": "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n",
         "app/models.py": "from app.db import Base\n\nclass User(Base):\n    __tablename__ = 'users'\n",
     }
-    for rel, text in files.items():
-        (tmp_path / "plain" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "plain" / rel).write_text(text)
+    write(tmp_path / "plain", files)
     plain, repo = _pair(tmp_path / "pair", tmp_path / "plain")
     assert scan.grep_files(repo, ["DeclarativeBase", "__tablename__"]) == {"app/db/base.py", "app/models.py"}
     index = build_index(repo)
