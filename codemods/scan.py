@@ -42,7 +42,8 @@ def list_python_files(root: Path, excludes: Sequence[str] = ()) -> list[str]:
     if paths is None:
         paths = _walk_files(root)
     kept = [p for p in paths if p.endswith(".py") and not _excluded(p, excludes)]
-    return sorted(p for p in kept if _usable(root, p))
+    base = str(root) + os.sep
+    return sorted(p for p in kept if _usable(base, p))
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -108,43 +109,46 @@ def _excluded(path: str, excludes: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(path, g) or pure.match(g) for g in excludes)
 
 
-def _usable(root: Path, rel: str) -> bool:
-    """A regular file, or a symlink to one inside the root (one lstat for the common case).
+def _usable(base: str, rel: str) -> bool:
+    """A regular file, or a symlink to one inside the root `base` (which ends with a separator);
+    one lstat for the common case.
 
     git lists deleted-but-tracked files too, and the walk broken links; neither is kept. git
     and the walk never enter linked directories.
     """
-    full = os.path.join(root, rel)
     try:
-        mode = os.lstat(full).st_mode
+        mode = os.lstat(base + rel).st_mode
     except OSError:
         return False
     if stat.S_ISREG(mode):
         return True
-    real = os.path.realpath(full)
-    return stat.S_ISLNK(mode) and real.startswith(str(root) + os.sep) and os.path.isfile(real)
+    real = os.path.realpath(base + rel)
+    return stat.S_ISLNK(mode) and real.startswith(base) and os.path.isfile(real)
 
 
-def module_name(root: Path, rel: str, packages: dict[str, bool] | None = None) -> tuple[str, bool]:
+def module_name(root: Path, rel: str, starts: dict[str, int] | None = None) -> tuple[str, bool]:
     """Dotted module name for a file (src/ layouts, namespace packages) and whether it is __init__.
 
     Walk up from the file through directories with `__init__.py`; a source root such as `src/`
     with no `__init__.py` is never part of the name. Without any `__init__.py` (namespace
-    packages), the name starts below a known source root, else at the tree root. `packages`
-    caches which directories hold an `__init__.py`.
+    packages), the name starts below a known source root, else at the tree root. `starts`
+    caches, per directory, how many of its leading components the name drops.
     """
-    cache = {} if packages is None else packages
     parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
     is_package = parts[-1] == "__init__"
     if is_package:
         parts.pop()
-    dirs = rel.split("/")[:-1]
-    start = len(dirs)
-    while start > 0 and _is_package(root, "/".join(dirs[:start]), cache):
-        start -= 1
-    if start == len(dirs):
-        start = next((i + 1 for i, part in enumerate(dirs) if part in SOURCE_ROOTS), 0)
-    return ".".join(parts[start:]), is_package
+    directory = rel.rpartition("/")[0]
+    cache = {} if starts is None else starts
+    if directory not in cache:
+        dirs = directory.split("/") if directory else []
+        start = len(dirs)
+        while start > 0 and os.path.isfile(os.path.join(root, *dirs[:start], "__init__.py")):
+            start -= 1
+        if start == len(dirs):
+            start = next((i + 1 for i, part in enumerate(dirs) if part in SOURCE_ROOTS), 0)
+        cache[directory] = start
+    return ".".join(parts[cache[directory] :]), is_package
 
 
 def absolute_module(module: str, is_package: bool, level: int, name: str | None) -> str | None:
@@ -162,19 +166,13 @@ def absolute_module(module: str, is_package: bool, level: int, name: str | None)
     return ".".join(base) if base else None
 
 
-def _is_package(root: Path, rel_dir: str, cache: dict[str, bool]) -> bool:
-    if rel_dir not in cache:
-        cache[rel_dir] = os.path.isfile(os.path.join(root, rel_dir, "__init__.py"))
-    return cache[rel_dir]
-
-
 def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
     """The tree's Python files with their module names."""
     root = resolve_root(root)
-    packages: dict[str, bool] = {}
+    starts: dict[str, int] = {}
     files = []
     for rel in list_python_files(root, excludes):
-        name, is_package = module_name(root, rel, packages)
+        name, is_package = module_name(root, rel, starts)
         files.append(SourceFile(path=rel, module=name, is_package=is_package))
     return files
 
