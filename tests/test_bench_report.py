@@ -46,3 +46,9 @@ def test_table_ratio_is_against_modelfold_at_the_same_size_and_importers() -> No
     assert "2 unrelated files changed" in rope_1k
     assert "×" not in rope_20k
     assert "| `relative` | 2/2 | 0/2 |" in lines
+
+
+def test_paired_ratio_is_shown_next_to_the_ratio_of_medians() -> None:
+    rope = _row("rope MoveGlobal", 1000, 6.0) | {"paired": 11.4}
+    lines = _report.table([_row(_report.OURS, 1000, 0.5), rope]).splitlines()
+    assert "| 12× (12× CPU); 11× paired |" in next(ln for ln in lines if ln.startswith("| rope"))

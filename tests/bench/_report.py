@@ -16,7 +16,8 @@ def _ratio(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         if (other["tool"] == OURS and other["files"] == row["files"]
                 and other["importers"] == row["importers"] and other["wall"] > 0):
             cpu = f" ({row['cpu'] / other['cpu']:,.0f}× CPU)" if other["cpu"] > 0 else ""
-            return f"{row['wall'] / other['wall']:,.0f}×{cpu}"
+            paired = f"; {row['paired']:,.0f}× paired" if row.get("paired") else ""
+            return f"{row['wall'] / other['wall']:,.0f}×{cpu}{paired}"
     return ""
 
 

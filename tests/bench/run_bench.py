@@ -70,6 +70,7 @@ class Row:
     collateral: int = 0
     failed_files: int = 0
     note: str = ""
+    paired: float = 0.0  # anchors: median of (anchor wall / modelfold wall run just before it)
 
 
 def measure(argv: list[str], cwd: Path) -> Run:
@@ -131,11 +132,15 @@ def scored(row: Row, tree: Path, out: Path, expected: generate.Expected) -> Row:
     return row
 
 
+def migrate_argv(tree: Path, expected: generate.Expected) -> list[str]:
+    return [*modelfold_cmd(), "migrate", expected.canonical_ref, expected.old_ref,
+            "--root", str(tree), "--dry-run"]
+
+
 def bench_ours(tree: Path, expected: generate.Expected, repeat: int, score: bool) -> list[Row]:
     """modelfold migrate --dry-run and detect, timed; the dry-run diff applied and scored."""
     n, k = expected.files, len(expected.references) - 1
-    argv = [*modelfold_cmd(), "migrate", expected.canonical_ref, expected.old_ref,
-            "--root", str(tree), "--dry-run"]
+    argv = migrate_argv(tree, expected)
     run, runs = median_run(argv, tree, repeat)
     row = Row("modelfold migrate --dry-run", n, k, run.wall, run.cpu, run.rss_mb, runs, run.code)
     if run.code != 0:
@@ -170,15 +175,23 @@ def bench_baselines(tree: Path, expected: generate.Expected, repeat: int) -> lis
 
 
 def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int) -> Row:
-    """One anchor on fresh copies of the tree (one per repeat); the last copy is scored."""
+    """One anchor on fresh copies of the tree (one per repeat); the last copy is scored.
+
+    Right before each anchor run modelfold's dry run is timed once more, and the row keeps the
+    median of the pairs' ratios: this machine's speed drifts (up to 2× within minutes), and a
+    pair run back to back sees the same speed where two medians taken minutes apart need not.
+    """
     runs: list[Run] = []
+    ratios: list[float] = []
     out = tree
     for _ in range(repeat):
         out = copy_tree(tree, tool)
         args = (out, expected.old_module, expected.class_name, expected.canonical_module)
         argv = _anchors.libcst_command(*args) if tool == "libcst" else _anchors.anchor_command(
             tool, *args)
+        ours = measure(migrate_argv(tree, expected), tree)
         runs.append(measure(argv, out))
+        ratios.append(runs[-1].wall / ours.wall)
     runs.sort(key=lambda r: r.wall)
     run = runs[len(runs) // 2]
     names = {"libcst": "libcst RenameCommand -j2", "bowler": "Bowler select_module().rename()",
@@ -189,11 +202,30 @@ def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int
     stderr = runs[-1].stderr.decode("utf-8", "replace")
     failed = re.search(r"Failed to codemod (\d+) files", stderr)  # libcst's summary line
     row.failed_files = stderr.count("Can't parse") + (int(failed.group(1)) if failed else 0)
+    row.paired = statistics.median(ratios)
     if run.code != 0:
         row.note = _first_line(run.stderr)
     scored(row, tree, out, expected)
     shutil.rmtree(out)
     return row
+
+
+def alternating(
+    small: tuple[Path, generate.Expected], big: tuple[Path, generate.Expected], repeat: int
+) -> str:
+    """What the big tree's extra unrelated files add, from runs alternating between the trees
+    (so both see the same machine speed): for modelfold's dry run and for reading every file."""
+    read = [sys.executable, "-c", "import pathlib; [p.read_bytes() for p in pathlib.Path('.').rglob('*.py')]"]
+    ours: list[float] = []
+    reading: list[float] = []
+    for _ in range(repeat):
+        ours.append(measure(migrate_argv(*big), big[0]).wall - measure(migrate_argv(*small), small[0]).wall)
+        reading.append(measure(read, big[0]).wall - measure(read, small[0]).wall)
+    return (
+        f"{big[1].files:,} against {small[1].files:,} files, same importers, {repeat} alternating "
+        f"pairs: modelfold migrate --dry-run adds {statistics.median(ours):.2f} s (median); "
+        f"reading every file adds {statistics.median(reading):.2f} s"
+    )
 
 
 def _first_line(data: bytes) -> str:
@@ -234,9 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     plan = [(n, round(n * args.importers_fraction)) for n in sizes]
     plan += [(n, round(max(sizes) * args.importers_fraction)) for n in extra]
     rows: list[Row] = []
+    trees: dict[tuple[int, int], tuple[Path, generate.Expected]] = {}
+    scaling: list[str] = []
     try:
         for files, importers in plan:
-            tree, expected = make_tree(work, files, args.seed, importers)
+            tree, expected = trees[files, importers] = make_tree(work, files, args.seed, importers)
             print(f"# {files} files, {importers} importers: {tree}", file=sys.stderr, flush=True)
             rows += bench_ours(tree, expected, args.repeat, score=True)
             rows += bench_baselines(tree, expected, args.repeat)
@@ -245,10 +279,14 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"#   {tool} ...", file=sys.stderr, flush=True)
                     rows.append(bench_anchor(tool, tree, expected, args.anchor_repeat))
             _report.print_rows(rows[-1:], file=sys.stderr)
+        largest = (max(sizes), round(max(sizes) * args.importers_fraction))
+        scaling = [alternating(trees[largest], trees[n, largest[1]], args.repeat) for n in extra]
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     print(_report.table([asdict(r) for r in rows]))
+    for line in scaling:
+        print(f"\n{line}")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", "utf-8")
     if args.plot:
