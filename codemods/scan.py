@@ -46,11 +46,20 @@ def list_python_files(root: Path, excludes: Sequence[str] = ()) -> list[str]:
     return sorted(p for p in kept if _usable(base, p))
 
 
+# Roots whose latest listing found no untracked (not ignored) file: `git grep` need not walk their
+# directories looking for some (a fifth of its time on a large tree). Every listing updates it.
+_NO_UNTRACKED: set[str] = set()
+
+
 def _git_files(root: Path) -> list[str] | None:
     """Tracked plus untracked-but-not-ignored files below root, or None outside a git work tree."""
     tagged = _ls_files(root, "-t", "--cached", "--others", "--exclude-standard")  # one git call
     if tagged is None:
         return None
+    if any(entry[0] == "?" for entry in tagged):
+        _NO_UNTRACKED.discard(str(root))
+    else:
+        _NO_UNTRACKED.add(str(root))
     # Untracked files ("?") count unless ignored; a virtualenv someone forgot to ignore does not.
     paths = {entry[2:] for entry in tagged if not (entry[0] == "?" and _in_skipped_dir(entry[2:]))}
     return list(paths)
@@ -63,7 +72,8 @@ def grep_files(root: Path, needles: Iterable[str], pathspecs: Sequence[str] = ("
 
     A superset filter only: callers still check each file they read. Paths are relative to root.
     """
-    args = ["git", "grep", "-l", "-z", "-F", "--untracked", "--no-color", "--no-recurse-submodules"]
+    untracked = [] if str(root) in _NO_UNTRACKED else ["--untracked"]
+    args = ["git", "grep", "-l", "-z", "-F", *untracked, "--no-color", "--no-recurse-submodules"]
     for needle in sorted(set(needles)):
         args += ["-e", needle]
     try:

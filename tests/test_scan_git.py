@@ -118,3 +118,15 @@ def test_generated_monorepo_does_not_depend_on_git(tmp_path: Path) -> None:
     )
     assert plain.changeset == repo.changeset
     assert {r.path for r in expected.references} <= {c.path for c in repo.changeset.changes}
+
+
+def test_grep_after_a_listing_sees_untracked_files_the_listing_saw(tmp_path: Path) -> None:
+    """git grep skips its untracked-file walk after a listing found none; a new listing resets that."""
+    write(tmp_path, {"a.py": "User = 1\n"})
+    as_repo(tmp_path)
+    assert [f.path for f in scan.source_files(tmp_path)] == ["a.py"]
+    assert scan.grep_files(tmp_path, ["User"]) == {"a.py"}
+    write(tmp_path, {"b.py": "User = 2\n", "docs/notes.md": "User\n"})
+    assert [f.path for f in scan.source_files(tmp_path)] == ["a.py", "b.py"]
+    assert scan.grep_files(tmp_path, ["User"]) == {"a.py", "b.py"}
+    assert scan.grep_files(tmp_path, ["User"], ["*.md"]) == {"docs/notes.md"}
