@@ -101,8 +101,9 @@ def rewrite(
     # (and, in the same call, the docs/config files that may mention an old location)
     names = [key.rsplit(".", 1)[1] for key in plan.targets]
     hits = scan.grep_files(root, [*names, "import *"], ["*.py", *DOCS_PATHSPECS])
-    for f in sorted(files, key=lambda f: f.path):
-        if f.path == canonical_path or f.path in shim_paths or (hits is not None and f.path not in hits):
+    candidates = files if hits is None else [by_path[path] for path in hits if path in by_path]
+    for f in sorted(candidates, key=lambda f: f.path):
+        if f.path == canonical_path or f.path in shim_paths:
             continue
         try:
             text = texts.get(f.path) or scan.read_text(root, f.path)
