@@ -18,8 +18,8 @@ from codemods._classbody import (
     string_value,
 )
 from codemods._imports import ImportPlanner
-from codemods._lookup import ModelSite
 from codemods._pytypes import python_type
+from codemods.index._lookup import ModelSite
 
 
 @dataclass

@@ -20,8 +20,8 @@ from codemods._classbody import (
     string_value,
 )
 from codemods._imports import bindings
-from codemods._lookup import ModelSite
 from codemods._tableargs import item_key, option_key, parse_table_args, render, single_column_index
+from codemods.index._lookup import ModelSite
 
 TableConflict = tuple[str, str, str, str, str]  # attribute, kind, canonical, duplicate, resolution
 

@@ -13,7 +13,7 @@ from codemods._classbody import Resolver, class_statements, code, member_of, str
 from codemods._convert_member import ConvertContext, convert_member, needs_conversion
 from codemods._importedit import remove_unused_imports
 from codemods._imports import ImportPlanner
-from codemods._lookup import ModelSite, fk_tables, model_sites
+from codemods.index._lookup import ModelSite, fk_tables, model_sites
 from codemods.types import Changeset, FileChange, ModelfoldError
 
 __all__ = [

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_merge_support import probe_tree
 
-from codemods._lookup import model_sites
 from codemods.convert import convert_module_text
+from codemods.index._lookup import model_sites
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "merge_legacy_corpus"
 PACKAGE = "legacy_corpus"

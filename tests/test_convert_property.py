@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from codemods._lookup import sites_in_text
 from codemods.convert import convert_module_text
+from codemods.index._lookup import sites_in_text
 
 TYPES = ["Integer", "BigInteger", "SmallInteger", "String(40)", "Text", "Unicode(20)", "Boolean", "DateTime",
          "DateTime(timezone=True)", "Date", "Time", "Interval", "Float", "Double", "Numeric(10, 2)",

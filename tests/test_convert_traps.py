@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy
 from test_merge_support import run_models
 
-from codemods._lookup import sites_in_text
 from codemods.convert import convert_module_text
+from codemods.index._lookup import sites_in_text
 
 CLS_A = "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n"
 HEAD = (

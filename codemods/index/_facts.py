@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from codemods import _members as m
+from codemods.index import _members as m
 from codemods.scan import absolute_module
 from codemods.types import ColumnDef, MemberDef, RelationshipDef
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codemods import scan
-from codemods._facts import MARKERS, ClassFact, FileFacts, file_facts
+from codemods.index._facts import MARKERS, ClassFact, FileFacts, file_facts
 from codemods.types import (
     BaseDef,
     ModelDef,

@@ -1,0 +1,11 @@
+"""Index stage: what the tree declares, read with stdlib `ast` and never imported.
+
+- `_facts`: per-file facts (classes, bases, members, imports), small picklable values.
+- `_members`: class-body members normalised so equivalent spellings compare equal.
+- `_index`: cross-module resolution of bases, registries and metadata into a `ModelIndex`.
+- `_lookup`: where model classes live and which tables their foreign keys point at.
+"""
+
+from codemods.index._index import build_index, find_model, index_files
+
+__all__ = ["build_index", "find_model", "index_files"]
