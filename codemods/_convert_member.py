@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from codemods._classbody import (
+from codemods._pytypes import python_type
+from codemods.cst._classbody import (
     SCHEMA_ITEMS,
     Member,
     Resolver,
@@ -17,8 +18,7 @@ from codemods._classbody import (
     positional,
     string_value,
 )
-from codemods._imports import ImportPlanner
-from codemods._pytypes import python_type
+from codemods.cst._imports import ImportPlanner
 from codemods.index._lookup import ModelSite
 
 

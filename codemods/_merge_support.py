@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods._classbody import (
+from codemods._tableargs import item_key, option_key, parse_table_args, render, single_column_index
+from codemods.cst._classbody import (
     Member,
     Resolver,
     assignment,
@@ -19,8 +20,7 @@ from codemods._classbody import (
     positional,
     string_value,
 )
-from codemods._imports import bindings
-from codemods._tableargs import item_key, option_key, parse_table_args, render, single_column_index
+from codemods.cst._imports import bindings
 from codemods.index._lookup import ModelSite
 
 TableConflict = tuple[str, str, str, str, str]  # attribute, kind, canonical, duplicate, resolution

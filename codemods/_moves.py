@@ -9,8 +9,8 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods import scan
-from codemods._classbody import leading_lines
-from codemods._imports import Binding, ImportPlanner, bindings
+from codemods.cst._classbody import leading_lines
+from codemods.cst._imports import Binding, ImportPlanner, bindings
 
 
 def names_used(nodes: Iterable[cst.CSTNode]) -> list[str]:

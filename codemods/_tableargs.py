@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from codemods._classbody import Member, Resolver, assignment_value, code, norm, positional, string_value
+from codemods.cst._classbody import Member, Resolver, assignment_value, code, norm, positional, string_value
 
 
 @dataclass(frozen=True)

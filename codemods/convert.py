@@ -9,10 +9,10 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods._classbody import Resolver, class_statements, code, member_of, string_value
 from codemods._convert_member import ConvertContext, convert_member, needs_conversion
-from codemods._importedit import remove_unused_imports
-from codemods._imports import ImportPlanner
+from codemods.cst._classbody import Resolver, class_statements, code, member_of, string_value
+from codemods.cst._importedit import remove_unused_imports
+from codemods.cst._imports import ImportPlanner
 from codemods.index._lookup import ModelSite, fk_tables, model_sites
 from codemods.types import Changeset, FileChange, ModelfoldError
 

@@ -8,17 +8,7 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods._classbody import (
-    KIND_ORDER,
-    Member,
-    Resolver,
-    class_statements,
-    leading_lines,
-    member_key,
-    members,
-)
 from codemods._convert_member import ConvertContext, convert_member
-from codemods._imports import ImportPlanner
 from codemods._merge_support import (
     add_type_checking_imports,
     relationship_targets,
@@ -28,6 +18,16 @@ from codemods._merge_support import (
 from codemods._moves import Carrier, drop_moved_imports, insert_moved
 from codemods._tableargs import parse_table_args, single_column_index
 from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
+from codemods.cst._classbody import (
+    KIND_ORDER,
+    Member,
+    Resolver,
+    class_statements,
+    leading_lines,
+    member_key,
+    members,
+)
+from codemods.cst._imports import ImportPlanner
 from codemods.index._lookup import backrefs_to, model_sites
 from codemods.types import (
     Conflict,

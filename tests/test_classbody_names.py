@@ -13,7 +13,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, QualifiedNameProvider
 
-from codemods._classbody import Resolver
+from codemods.cst._classbody import Resolver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -1,4 +1,4 @@
-"""codemods._importedit: adding and dropping imports on real libcst trees, exact text expected."""
+"""codemods.cst._importedit: adding and dropping imports on real libcst trees, exact text expected."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import textwrap
 
 import libcst as cst
 
-from codemods._importedit import ImportSpec, add_imports, remove_unused_imports, used_names
-from codemods._imports import ImportPlanner
 from codemods.convert import drop_unused_imports
+from codemods.cst._importedit import ImportSpec, add_imports, remove_unused_imports, used_names
+from codemods.cst._imports import ImportPlanner
 
 
 def added(text: str, *needed: ImportSpec) -> str:

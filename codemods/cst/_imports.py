@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods._importedit import add_imports
+from codemods.cst._importedit import add_imports
 
 
 @dataclass(frozen=True)
