@@ -8,7 +8,6 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods._convert_member import ConvertContext, convert_member
 from codemods._merge_support import (
     add_type_checking_imports,
     relationship_targets,
@@ -18,6 +17,7 @@ from codemods._merge_support import (
 from codemods._moves import Carrier, drop_moved_imports, insert_moved
 from codemods._tableargs import parse_table_args, single_column_index
 from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
+from codemods.convert._convert_member import ConvertContext, convert_member
 from codemods.cst._classbody import (
     KIND_ORDER,
     Member,

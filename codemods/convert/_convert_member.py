@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from codemods._pytypes import python_type
+from codemods.convert._pytypes import python_type
 from codemods.cst._classbody import (
     SCHEMA_ITEMS,
     Member,

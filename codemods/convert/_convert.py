@@ -9,7 +9,7 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods._convert_member import ConvertContext, convert_member, needs_conversion
+from codemods.convert._convert_member import ConvertContext, convert_member, needs_conversion
 from codemods.cst._classbody import Resolver, class_statements, code, member_of, string_value
 from codemods.cst._importedit import remove_unused_imports
 from codemods.cst._imports import ImportPlanner
