@@ -8,14 +8,6 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods._merge_support import (
-    add_type_checking_imports,
-    relationship_targets,
-    target_imports,
-    unite_table_args,
-)
-from codemods._moves import Carrier, drop_moved_imports, insert_moved
-from codemods._tableargs import parse_table_args, single_column_index
 from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
 from codemods.convert._convert_member import ConvertContext, convert_member
 from codemods.cst._classbody import (
@@ -29,6 +21,14 @@ from codemods.cst._classbody import (
 )
 from codemods.cst._imports import ImportPlanner
 from codemods.index._lookup import backrefs_to, model_sites
+from codemods.merge._merge_support import (
+    add_type_checking_imports,
+    relationship_targets,
+    target_imports,
+    unite_table_args,
+)
+from codemods.merge._moves import Carrier, drop_moved_imports, insert_moved
+from codemods.merge._tableargs import parse_table_args, single_column_index
 from codemods.types import (
     Conflict,
     ConflictPolicy,

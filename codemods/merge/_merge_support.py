@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods._tableargs import item_key, option_key, parse_table_args, render, single_column_index
 from codemods.cst._classbody import (
     Member,
     Resolver,
@@ -22,6 +21,7 @@ from codemods.cst._classbody import (
 )
 from codemods.cst._imports import bindings
 from codemods.index._lookup import ModelSite
+from codemods.merge._tableargs import item_key, option_key, parse_table_args, render, single_column_index
 
 TableConflict = tuple[str, str, str, str, str]  # attribute, kind, canonical, duplicate, resolution
 
