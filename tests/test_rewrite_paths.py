@@ -16,10 +16,10 @@ import ast
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codemods._planner import rewrite_source
-from codemods._refs import FileContext
-from codemods._statements import rewrite_reduced, rewrite_statements
-from codemods._targets import Plan, ScopeMode, Target, ast_refs, bound_once, scope_of
+from codemods.rewrite._planner import rewrite_source
+from codemods.rewrite._refs import FileContext
+from codemods.rewrite._statements import rewrite_reduced, rewrite_statements
+from codemods.rewrite._targets import Plan, ScopeMode, Target, ast_refs, bound_once, scope_of
 from codemods.types import SourceFile
 
 OLD, NEW = "app.users.models", "app.auth.models"

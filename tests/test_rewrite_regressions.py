@@ -399,7 +399,7 @@ def test_non_utf8_file_is_a_warning_or_an_abort(tmp_path: Path) -> None:
     ],
 )
 def test_prefilter_lets_every_reference_form_through(text: str) -> None:
-    from codemods._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Plan, Target, prefilter
 
     target = Target(NEW, "User")
     plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
@@ -416,7 +416,7 @@ def test_prefilter_lets_every_reference_form_through(text: str) -> None:
     ],
 )
 def test_prefilter_skips_files_that_cannot_reference_the_class(text: str) -> None:
-    from codemods._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Plan, Target, prefilter
 
     target = Target(NEW, "User")
     plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
@@ -433,7 +433,7 @@ def test_prefilter_skips_files_that_cannot_reference_the_class(text: str) -> Non
     ],
 )
 def test_prefilter_lets_package_and_relative_forms_through(text: str) -> None:
-    from codemods._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Plan, Target, prefilter
 
     target = Target(NEW, "User")
     plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
@@ -441,7 +441,7 @@ def test_prefilter_lets_package_and_relative_forms_through(text: str) -> None:
 
 
 def test_prefilter_is_not_fooled_by_a_table_name() -> None:
-    from codemods._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Plan, Target, prefilter
 
     target = Target(NEW, "User")
     plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from codemods import scan
-from codemods._shim import ShimSpec, build_shim
-from codemods._targets import Target
 from codemods.rewrite import rewrite
+from codemods.rewrite._shim import ShimSpec, build_shim
+from codemods.rewrite._targets import Target
 from codemods.types import Changeset, Consolidation, MergeResult, ModelDef, MovedName
 
 FORMS = Path(__file__).resolve().parent.parent / "fixtures" / "rewrite_forms"

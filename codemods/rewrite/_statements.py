@@ -18,9 +18,9 @@ import re
 
 import libcst as cst
 
-from codemods._planner import StringRewriter, rewrite_source
-from codemods._refs import FileContext
-from codemods._targets import Plan, RefNode
+from codemods.rewrite._planner import StringRewriter, rewrite_source
+from codemods.rewrite._refs import FileContext
+from codemods.rewrite._targets import Plan, RefNode
 from codemods.scan import absolute_module
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -10,8 +10,8 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
 
 from codemods import scan
-from codemods._targets import Target
 from codemods.cst._importedit import add_imports, remove_unused_imports
+from codemods.rewrite._targets import Target
 
 
 @dataclass(frozen=True)

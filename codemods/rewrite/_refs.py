@@ -20,7 +20,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from codemods._targets import Plan, ScopeMode, Target
+from codemods.rewrite._targets import Plan, ScopeMode, Target
 from codemods.scan import absolute_module
 
 
@@ -362,7 +362,7 @@ class Collector(cst.CSTVisitor):
 
     def _annotation_string(self, node: cst.SimpleString) -> None:
         """String annotations: resolve each dotted chain in the string in the enclosing scope."""
-        from codemods._edits import string_content
+        from codemods.rewrite._edits import string_content
 
         raw = string_content(node)
         if raw is None:

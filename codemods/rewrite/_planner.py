@@ -9,7 +9,7 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
 
 from codemods import scan
-from codemods._edits import (
+from codemods.rewrite._edits import (
     Apply,
     Edits,
     dotted,
@@ -21,8 +21,8 @@ from codemods._edits import (
     string_content,
     with_content,
 )
-from codemods._refs import Binding, Collector, Facts, FileContext, Group, Resolver, Use
-from codemods._targets import Plan, Target
+from codemods.rewrite._refs import Binding, Collector, Facts, FileContext, Group, Resolver, Use
+from codemods.rewrite._targets import Plan, Target
 
 DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # SQLAlchemy callables whose string arguments are evaluated against the class registry.

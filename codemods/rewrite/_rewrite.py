@@ -23,12 +23,12 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods._mentions import DOCS_PATHSPECS, find_mentions
-from codemods._planner import rewrite_source
-from codemods._refs import FileContext
-from codemods._shim import ShimSpec, build_shim
-from codemods._statements import rewrite_reduced, rewrite_statements
-from codemods._targets import (
+from codemods.rewrite._mentions import DOCS_PATHSPECS, find_mentions
+from codemods.rewrite._planner import rewrite_source
+from codemods.rewrite._refs import FileContext
+from codemods.rewrite._shim import ShimSpec, build_shim
+from codemods.rewrite._statements import rewrite_reduced, rewrite_statements
+from codemods.rewrite._targets import (
     Plan,
     Target,
     ast_parse,

@@ -1,0 +1,13 @@
+"""Rewrite stage: the shim and every reference to a moved class, as a `Changeset`.
+
+- `_rewrite`: the entry point; picks each file's rewrite mode and combines the results.
+- `_targets`: what moves where (`Plan`, `Target`), and the per-file mode from one `ast` walk.
+- `_statements`: the statement-level shortcut and the reduced-module pass.
+- `_refs`, `_planner`, `_edits`: bindings and uses in a file, and the edits they need.
+- `_shim`: the re-export module left at the old location.
+- `_mentions`: non-Python files that name the old path (listed, never edited).
+"""
+
+from codemods.rewrite._rewrite import rewrite
+
+__all__ = ["rewrite"]
