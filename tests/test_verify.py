@@ -10,8 +10,8 @@ import pytest
 from test_migrate_helpers import FILES, SHIM, migration
 
 from codemods.diff import write_changes
+from codemods.stage._verify import import_orders, import_roots, run_probe, table_diff, target_python, verify
 from codemods.types import SourceFile
-from codemods.verify import import_orders, import_roots, run_probe, table_diff, target_python, verify
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
