@@ -12,9 +12,8 @@ import typer
 
 from cli import output
 from codemods import report
-from codemods._mtypes import Migration, StageResult
 from codemods.diff import apply_changeset, combine, render_diff
-from codemods.types import ConflictPolicy, ModelfoldError
+from codemods.types import ConflictPolicy, Migration, ModelfoldError, StageResult
 
 
 class Format(str, Enum):

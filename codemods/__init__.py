@@ -37,7 +37,6 @@ from codemods.types import (
 )
 
 if TYPE_CHECKING:
-    from codemods._mtypes import Migration, StageResult, Verification
     from codemods.convert import modernize
     from codemods.diff import apply_changeset, render_diff
     from codemods.index import build_index, find_model
@@ -45,10 +44,11 @@ if TYPE_CHECKING:
     from codemods.migrate import NothingToDo, plan_auto, plan_migration
     from codemods.report import markdown_report
     from codemods.stage import VerificationFailed
+    from codemods.types import Migration, StageResult, Verification
 
 _LAZY = {
-    "Migration": "codemods._mtypes", "StageResult": "codemods._mtypes",
-    "Verification": "codemods._mtypes", "modernize": "codemods.convert",
+    "Migration": "codemods.types", "StageResult": "codemods.types",
+    "Verification": "codemods.types", "modernize": "codemods.convert",
     "apply_changeset": "codemods.diff", "render_diff": "codemods.diff", "build_index": "codemods.index",
     "find_model": "codemods.index", "MergeConflictError": "codemods.merge",
     "NothingToDo": "codemods.migrate", "plan_auto": "codemods.migrate",

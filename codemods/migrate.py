@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codemods import scan
-from codemods._mtypes import Migration
 from codemods.detect import detect
 from codemods.diff import write_changes
 from codemods.index import find_model, index_files
@@ -20,6 +19,7 @@ from codemods.types import (
     ConflictPolicy,
     Consolidation,
     DuplicateGroup,
+    Migration,
     ModelDef,
     ModelfoldError,
     ModelIndex,

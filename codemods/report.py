@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from codemods._mtypes import Migration, StageResult, TableDiff, Verification
 from codemods.diff import combine, file_diff
-from codemods.types import Conflict, ModelDef
+from codemods.types import Conflict, Migration, ModelDef, StageResult, TableDiff, Verification
 
 
 def _error_prevented(m: Migration) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from codemods._mtypes import Migration
 from codemods.types import (
     Changeset,
     ColumnDef,
@@ -21,6 +20,7 @@ from codemods.types import (
     Consolidation,
     FileChange,
     MergeResult,
+    Migration,
     ModelDef,
     MovedName,
 )

@@ -6,8 +6,8 @@ import json
 
 from test_migrate_helpers import migration
 
-from codemods._mtypes import ColumnChange, StageResult, TableDiff, TestRun, Verification
 from codemods.report import changes_json, commit_message, dumps, markdown_report, staged_json
+from codemods.types import ColumnChange, StageResult, TableDiff, TestRun, Verification
 
 
 def verification() -> Verification:

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import git
 
-from codemods._mtypes import Migration, StageResult, Verification
 from codemods.diff import combine, write_changes
 from codemods.report import commit_message
 from codemods.stage import _verify as verify_mod
-from codemods.types import Changeset, ModelfoldError
+from codemods.types import Changeset, Migration, ModelfoldError, StageResult, Verification
 
 NO_HOOKS = "core.hooksPath=" + os.devnull
 FALLBACK_IDENTITY = {

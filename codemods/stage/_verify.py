@@ -10,14 +10,21 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from codemods import scan
-from codemods._mtypes import ColumnChange, Migration, TableDiff, TestRun, Verification
 from codemods.index import build_index
-from codemods.types import ModelfoldError, SourceFile
+from codemods.types import (
+    BeforeSnapshot,
+    ColumnChange,
+    Migration,
+    ModelfoldError,
+    SourceFile,
+    TableDiff,
+    TestRun,
+    Verification,
+)
 
 PROBE_SOURCE = (Path(__file__).with_name("_probe_script.py")).read_text(encoding="utf-8")
 MARKER = "@@MODELFOLD-PROBE@@"
@@ -30,15 +37,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class BeforeSnapshot:
-    """The tree at HEAD: each consolidated class's table as its own module defines it."""
-
-    classes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    errors: Mapping[str, str] = field(default_factory=dict)
-    tests: TestRun | None = None
-    broken: Mapping[str, str] = field(default_factory=dict)  # model modules that never imported
 
 
 def import_roots(files: Sequence[SourceFile]) -> list[str]:
