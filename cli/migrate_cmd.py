@@ -122,6 +122,8 @@ def _dry_run(migrations: list[Migration], fmt: Format) -> None:
             output.note(f"conflict: {c.attribute} ({c.kind}) -> {c.resolution}")
     for w in combine([m.changeset for m in migrations]).warnings:
         output.note(f"warning: {w}")
+    if fmt is not Format.JSON and report.schema_text(migrations):
+        output.note(report.schema_text(migrations).rstrip("\n"))
     output.note(f"dry run: {_summary(migrations)}; nothing was written")
 
 
@@ -134,6 +136,7 @@ def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
     else:
         for path in written:
             sys.stdout.write(f"wrote {path}\n")
+        sys.stdout.write(report.schema_text(migrations))
     output.note(f"applied: {_summary(migrations)}")
 
 
@@ -173,7 +176,7 @@ def _staged_text(migrations: list[Migration], staged: StageResult) -> str:
     lines.append(f"conflicts: {len(conflicts)}")
     lines += [f"  {c.attribute} ({c.kind}): {c.resolution}" for c in conflicts]
     lines += [f"review:   git diff HEAD...{staged.branch}", f"rollback: git branch -D {staged.branch}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + report.schema_text(migrations)
 
 
 def register(app: typer.Typer) -> None:

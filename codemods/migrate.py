@@ -15,6 +15,7 @@ from codemods.diff import write_changes
 from codemods.index import find_model, index_files
 from codemods.merge import merge
 from codemods.rewrite import rewrite
+from codemods.schema import schema_delta
 from codemods.types import (
     ConflictPolicy,
     Consolidation,
@@ -46,7 +47,7 @@ def plan_consolidation(
     files = scan.source_files(root, excludes) if files is None else files
     merged = merge(consolidation, root, index)
     changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import, texts=texts)
-    return Migration(consolidation, merged, changeset)
+    return Migration(consolidation, merged, changeset, schema_delta(consolidation, merged))
 
 
 def plan_migration(

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from codemods.diff import combine, file_diff
-from codemods.types import Conflict, Migration, ModelDef, StageResult, TableDiff, Verification
+from codemods.types import ClassDelta, Conflict, Migration, ModelDef, StageResult, TableDiff, Verification
 
 
 def _error_prevented(m: Migration) -> str:
@@ -101,10 +101,73 @@ def _verification_section(v: Verification) -> list[str]:
         out += ["", "Schema (sqlite DDL per table):"]
         for diff in v.schema:
             out += _schema_lines(diff)
+    if v.tests:
+        out += ["", "| tests | command | exit | seconds | result |", "|---|---|---:|---:|---|"]
+        out += [f"| {run.side} | `{run.command}` | {run.returncode} | {run.seconds} | "
+                f"{'passed' if run.returncode == 0 else 'failed'} |" for run in v.tests]
     for run in v.tests:
         out += ["", f"Tests {run.side}: `{run.command}` exited {run.returncode} in {run.seconds}s",
                 "", "```", run.tail, "```"]
     return out + [""]
+
+
+def _delta_parts(d: ClassDelta) -> list[str]:
+    parts = [f"added column {c}" for c in d.added]
+    parts += [f"DROPPED column {c}" for c in d.dropped]
+    parts += [f"{c.column} {c.field} {c.before} -> {c.after}{'' if c.ddl else ' (Python-side only)'}"
+              for c in d.changed]
+    parts += [f"added {x}" for x in (*d.constraints_added, *d.indexes_added)]
+    parts += [f"removed {x}" for x in (*d.constraints_removed, *d.indexes_removed)]
+    return parts
+
+
+def schema_text(migrations: Sequence[Migration]) -> str:
+    """The short text block: per original class, what a database created from it needs."""
+    lines: list[str] = []
+    for m in migrations:
+        if not m.schema:
+            continue
+        lines.append(f"schema delta of table {m.schema[0].table} (merged class against each original; "
+                     "dropped columns: none, a merge keeps every column):")
+        for d in m.schema:
+            verdict = "database migration needed" if d.needs_migration else "no database migration needed"
+            lines.append(f"  from {d.original} ({d.path}): {verdict}")
+            lines += [f"    {part}" for part in _delta_parts(d)]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _schema_section(migrations: Sequence[Migration]) -> list[str]:
+    out = ["## Schema delta", "",
+           "The merged table against the table each original class declared (read from the source, "
+           "nothing imported). A merge keeps every column, so no column is dropped.", ""]
+    for m in migrations:
+        for d in m.schema:
+            verdict = ("**a database created from it needs a migration**" if d.needs_migration
+                       else "a database created from it needs no migration")
+            out += [f"`{d.original}` ({d.path}), table `{d.table}`: {verdict}.", ""]
+            rows = [("column", c, "added", "", "") for c in d.added]
+            rows += [("column", c, "dropped", "", "") for c in d.dropped]
+            rows += [("column", c.column, c.field + ("" if c.ddl else " (Python only)"), c.before, c.after)
+                     for c in d.changed]
+            rows += [("constraint", x, "added", "", "") for x in d.constraints_added]
+            rows += [("constraint", x, "removed", "", "") for x in d.constraints_removed]
+            rows += [("index", x, "added", "", "") for x in d.indexes_added]
+            rows += [("index", x, "removed", "", "") for x in d.indexes_removed]
+            if rows:
+                out += ["| kind | name | change | before | after |", "|---|---|---|---|---|"]
+                out += [f"| {kind} | {_code(name)} | {change} | {_code(before)} | {_code(after)} |"
+                        for kind, name, change, before, after in rows]
+                out.append("")
+    return out
+
+
+def _code(value: str) -> str:
+    return f"`{value.replace('|', '/')}`" if value else ""
+
+
+def schema_json(migrations: Sequence[Migration]) -> list[dict[str, Any]]:
+    """The schema delta of every consolidation, one entry per original class."""
+    return [dict(asdict(d), needs_migration=d.needs_migration) for m in migrations for d in m.schema]
 
 
 def markdown_report(
@@ -123,6 +186,8 @@ def markdown_report(
         out += ["## Conflicts and resolutions", ""]
         out += [f"- {_conflict_line(x)}" for x in m.merge.conflicts] or ["None."]
         out += [""] + [f"Note: {n}" for n in m.merge.notes] + ([""] if m.merge.notes else [])
+    if any(m.schema for m in migrations):
+        out += _schema_section(migrations)
     combined = combine([m.changeset for m in migrations])
     out += ["## Files changed", "", "| file | what changed |", "|---|---|"]
     out += [f"| `{ch.path}` | {ch.summary.replace('|', '/')} |" for ch in combined.changes]
@@ -155,6 +220,7 @@ def changes_json(migrations: Sequence[Migration]) -> dict[str, Any]:
         "consolidations": [{"canonical": m.consolidation.canonical.ref, "table": m.table,
                             "duplicates": [d.ref for d in m.consolidation.duplicates]}
                            for m in migrations],
+        "schema": schema_json(migrations),
     }
 
 

@@ -217,6 +217,40 @@ class Detection:
     index: ModelIndex
     groups: tuple[DuplicateGroup, ...]
 
+@dataclass(frozen=True)
+class ColumnDelta:
+    """One property of a column that differs between an original class and the merged one."""
+
+    column: str
+    field: str  # type, length, nullable, primary_key, default, server_default, onupdate, unique, index, foreign_key
+    before: str
+    after: str
+    ddl: bool  # False for Python-side settings (default, onupdate) that no migration carries
+
+
+@dataclass(frozen=True)
+class ClassDelta:
+    """How the merged table differs from the table one original class declared (static, no import)."""
+
+    original: str
+    path: str
+    table: str
+    added: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()  # empty by construction: a merge keeps every column of every class
+    changed: tuple[ColumnDelta, ...] = ()
+    constraints_added: tuple[str, ...] = ()
+    constraints_removed: tuple[str, ...] = ()
+    indexes_added: tuple[str, ...] = ()
+    indexes_removed: tuple[str, ...] = ()
+
+    @property
+    def needs_migration(self) -> bool:
+        """True when a database created from `original` needs DDL to match the merged class."""
+        return bool(self.added or self.dropped or any(c.ddl for c in self.changed)
+                    or self.constraints_added or self.constraints_removed
+                    or self.indexes_added or self.indexes_removed)
+
+
 # Values of a migration run: the plan, verification and staging.
 
 
@@ -227,6 +261,7 @@ class Migration:
     consolidation: Consolidation
     merge: MergeResult
     changeset: Changeset
+    schema: tuple[ClassDelta, ...] = ()  # the merged table against each original class's table
 
     @property
     def table(self) -> str:
