@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import detect_cmd, migrate_cmd, modernize_cmd
+from cli import detect_cmd, migrate_cmd, modernize_cmd, verify_cmd
 
 app = typer.Typer(
     name="modelfold",
@@ -12,7 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-for command_module in (detect_cmd, migrate_cmd, modernize_cmd):
+for command_module in (detect_cmd, migrate_cmd, modernize_cmd, verify_cmd):
     command_module.register(app)
 
 
