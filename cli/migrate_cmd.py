@@ -40,6 +40,10 @@ Force = Annotated[bool, typer.Option("--force", help="Replace an existing branch
 Python = Annotated[str | None, typer.Option(
     "--python", help="Interpreter that imports the target (default: its virtualenv, else modelfold's).")]
 Exclude = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")]
+AlembicRevision = Annotated[bool, typer.Option(
+    "--alembic-revision", help="Write an alembic revision for the merged tables (needs modelfold\\[alembic]).")]
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", help="List what this live database needs to match the merged models (modelfold\\[alembic]).")]
 
 
 def migrate(
@@ -47,7 +51,7 @@ def migrate(
     apply: Apply = False, branch: Branch = None, on_conflict: OnConflict = ConflictPolicy.KEEP_CANONICAL,
     fmt: Fmt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
     warn_on_import: WarnOnImport = False, force: Force = False, exclude: Exclude = None,
-    python: Python = None,
+    python: Python = None, alembic_revision: AlembicRevision = False, database_url: DatabaseUrl = None,
 ) -> None:
     """Fold DUPLICATE models into CANONICAL, rewrite every reference, and stage a git branch."""
     # The pipeline (libcst, gitpython) loads here, not when the app starts.
@@ -72,6 +76,7 @@ def migrate(
     if not migrations:
         output.note("nothing to do: no duplicate models found")
         raise typer.Exit(output.EXIT_OK)
+    migrations = _schema_evidence(root, migrations, alembic_revision, database_url, python)
     if dry_run:
         _dry_run(migrations, fmt)
     elif apply:
@@ -97,6 +102,27 @@ def _plan(
         raise ModelfoldError("give CANONICAL and at least one DUPLICATE (or --auto)")
     return [plan_migration(root, refs[0], refs[1:], policy=policy, excludes=excludes,
                            warn_on_import=warn_on_import)]
+
+
+def _schema_evidence(
+    root: Path, migrations: list[Migration], revision: bool, url: str | None, python: str | None,
+) -> list[Migration]:
+    """Alembic (revision or "a revision is needed") and the live database's needs, on stderr."""
+    from codemods.alembic_support import database_ops, prepare
+
+    try:
+        migrations, lines = prepare(root, migrations, revision=revision, python=python)
+        if url is not None:
+            ops = database_ops(root, migrations, url, python=python)
+            lines.append(f"database: {len(ops)} operation(s) needed to match the merged models"
+                         + "".join(f"\n  {op}" for op in ops) if ops else "database: matches the merged models")
+    except ModelfoldError as exc:
+        from rich.markup import escape
+
+        output.fail(escape(str(exc)))  # the message names modelfold[alembic]: not markup
+    for line in lines:
+        output.note(line)
+    return migrations
 
 
 def _summary(migrations: list[Migration]) -> str:

@@ -52,7 +52,9 @@ def verify(
         check = check_tree(root, modules or (), python=python, excludes=tuple(exclude or ()),
                            database_url=database_url)
     except ModelfoldError as exc:
-        output.fail(str(exc))
+        from rich.markup import escape
+
+        output.fail(escape(str(exc)))  # paths and modelfold[alembic] are not markup
     if fmt is Format.JSON:
         sys.stdout.write(dumps(check_json(check)))
     else:

@@ -130,6 +130,8 @@ def check_tree(
     seen: set[tuple[str, str]] = set()
     for order, result in zip(orders, results, strict=True):
         for f in result.get("failures", []):
+            if f["stage"] == "database comparison":
+                raise ModelfoldError(_database_error(f["error"]))
             key = (f["stage"], f["error"])
             if key in seen:
                 continue
@@ -144,6 +146,30 @@ def check_tree(
         classes=tuple(sorted({f"{c['class']} ({c['where']})" for r in results for c in r.get("classes", [])})),
         failures=tuple(failures), database_ops=None if ops is None else tuple(ops),
     )
+
+
+def compare_database(
+    tree: Path, url: str, modules: Sequence[str], *, python: str, timeout: float = 120.0,
+) -> tuple[str, ...]:
+    """Import `modules` (and every other model module) in tree, then alembic-compare with the database."""
+    files = scan.source_files(tree)
+    others = [m for m in _model_modules(build_index(tree)) if m not in modules]
+    paths = [str((tree / r).resolve()) if r else str(tree) for r in source_roots(files)] or [str(tree)]
+    result = _run(tree, python, {"path": paths, "modules": [*modules, *others], "database_url": url}, timeout)
+    failures = result.get("failures", [])
+    database = [f for f in failures if f["stage"] == "database comparison"]
+    if database:
+        raise ModelfoldError(_database_error(database[0]["error"]))
+    if result.get("database") is None:
+        first = failures[0] if failures else {"stage": "probe", "error": "no result"}
+        raise ModelfoldError(f"cannot compare with the database: {first['stage']}: {first['error']}")
+    return tuple(result["database"])
+
+
+def _database_error(error: str) -> str:
+    if "No module named 'alembic" in error:
+        return "--database-url needs alembic in the target interpreter: install modelfold[alembic]"
+    return f"cannot compare with the database: {error}"
 
 
 def check_text(check: RuntimeCheck) -> str:
