@@ -155,7 +155,7 @@ def _describe(op: tuple[Any, ...]) -> str:
     if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint"):
         return f"{kind} {op[1].name} on {op[1].table.name}"
     if kind.startswith("modify_"):
-        return f"{kind} {op[3]}.{op[4]}: {op[-2]} -> {op[-1]}"
+        return f"{kind} {op[2]}.{op[3]}: {op[-2]} -> {op[-1]}"
     return " ".join(str(part) for part in op)
 
 
