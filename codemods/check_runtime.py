@@ -38,6 +38,7 @@ class RuntimeFailure:
     where: str | None
     classes: tuple[str, ...]
     first_module: str
+    after_import_failure: bool = False  # configure_mappers() after a failed import: maybe only its consequence
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,9 @@ def check_tree(
                 continue
             seen.add(key)
             classes = tuple(f.get("classes") or ()) or _claimants(f["error"], index)
-            failures.append(RuntimeFailure(f["stage"], f["error"], f.get("where"), classes, order[0]))
+            after_import = f["stage"] == "configure_mappers()" and any(
+                g["stage"].startswith("import ") for g in result.get("failures", []))
+            failures.append(RuntimeFailure(f["stage"], f["error"], f.get("where"), classes, order[0], after_import))
     first = results[0]
     ops = first.get("database")
     return RuntimeCheck(
@@ -177,7 +180,8 @@ def check_text(check: RuntimeCheck) -> str:
     lines = [f"imported {len(check.modules)} model module(s) in {check.orders} fresh interpreter(s) "
              f"with {check.python}; {len(check.tables)} table(s), {len(check.classes)} mapped class(es)"]
     for f in check.failures:
-        lines.append(f"FAILED {f.stage} (first import: {f.first_module})")
+        after = "; after a failed import, maybe its consequence" if f.after_import_failure else ""
+        lines.append(f"FAILED {f.stage} (first import: {f.first_module}{after})")
         lines.append(f"  {f.error}")
         if f.where:
             lines.append(f"  at {f.where}")

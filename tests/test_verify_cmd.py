@@ -79,6 +79,8 @@ def test_verify_fails_on_the_unfixed_seed_naming_both_classes(seed_and_branch: t
     assert "InvalidRequestError: Table 'users' is already defined for this MetaData instance" in out
     assert "backend.app.auth.models:User (backend/app/auth/models.py:" in out
     assert "backend.app.users.models:User (backend/app/users/models.py:" in out
+    assert "  at backend/app/auth/models.py:31\n" in out  # the class statement SQLAlchemy refused
+    assert "FAILED configure_mappers() (first import: backend.app.endorsements.models; after a failed import" in out
     assert out.rstrip().endswith("problem(s))")
 
 
