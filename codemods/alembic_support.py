@@ -24,8 +24,8 @@ from codemods.stage._verify import target_python
 from codemods.types import ClassDelta, FileChange, Migration, ModelfoldError
 
 __all__ = [
-    "AlembicRevision", "AlembicSetup", "alembic_notes", "database_ops", "find_alembic", "migrated_copy", "prepare",
-    "with_revision",
+    "AlembicRevision", "AlembicSetup", "alembic_notes", "database_ops", "find_alembic", "find_alembic_setups",
+    "migrated_copy", "prepare", "with_revision",
 ]
 
 SCRIPT_SOURCE = Path(__file__).with_name("_alembic_script.py").read_text(encoding="utf-8")
@@ -75,21 +75,30 @@ def _script_location(root: Path, ini: Path) -> str | None:
         return None
 
 
-def find_alembic(root: Path) -> AlembicSetup | None:
-    """The first alembic setup under root: an alembic.ini, else an env.py beside a versions/ folder."""
+def find_alembic_setups(root: Path) -> list[AlembicSetup]:
+    """Every alembic setup under root: each alembic.ini, else each env.py beside a versions/ folder."""
     root = root.resolve()
+    found: list[AlembicSetup] = []
     for pattern in ("alembic.ini", "*/alembic.ini", "*/*/alembic.ini"):
         for ini in sorted(root.glob(pattern)):
             if any(part in scan.SKIP_DIRS for part in ini.relative_to(root).parts):
                 continue
             location = _script_location(root, ini)
             if location is not None:
-                return AlembicSetup(ini.relative_to(root).as_posix(), location, f"{location}/versions")
+                found.append(AlembicSetup(ini.relative_to(root).as_posix(), location, f"{location}/versions"))
+    if found:
+        return found
     for f in scan.source_files(root):
         folder = PurePosixPath(f.path).parent
         if PurePosixPath(f.path).name == "env.py" and (root / folder / "versions").is_dir():
-            return AlembicSetup(None, folder.as_posix(), f"{folder.as_posix()}/versions")
-    return None
+            found.append(AlembicSetup(None, folder.as_posix(), f"{folder.as_posix()}/versions"))
+    return found
+
+
+def find_alembic(root: Path) -> AlembicSetup | None:
+    """The first alembic setup under root (alembic.ini first), or None."""
+    setups = find_alembic_setups(root)
+    return setups[0] if setups else None
 
 
 def alembic_notes(setup: AlembicSetup | None, migrations: Sequence[Migration], written: bool) -> list[str]:
@@ -144,12 +153,17 @@ def prepare(
     root: Path, migrations: list[Migration], *, revision: bool, python: str | None,
 ) -> tuple[list[Migration], list[str]]:
     """For `migrate`: the migrations (plus a revision with `revision`) and the lines to print."""
-    setup = find_alembic(scan.resolve_root(root))
+    setups = find_alembic_setups(scan.resolve_root(root))
+    setup = setups[0] if setups else None
     lines: list[str] = []
     if revision:
         if setup is None:
             raise ModelfoldError("--alembic-revision: no alembic setup under the root "
                                  "(alembic.ini, or an env.py beside a versions/ folder)")
+        if len(setups) > 1:
+            names = ", ".join(s.ini or s.script_location for s in setups)
+            raise ModelfoldError(f"--alembic-revision: several alembic setups under the root ({names}); "
+                                 "give --root the project folder that holds the one to use")
         migrations, written = with_revision(root, migrations, setup, python=python)
         if written is None:
             lines.append("alembic: the consolidated tables already match the migrations; no revision written")

@@ -136,3 +136,13 @@ def test_option_without_an_alembic_setup_is_refused(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE, repo, ignore=shutil.ignore_patterns("__pycache__", "migrations", "alembic.ini"))
     code, _, err = run(CANONICAL, DUPLICATE, "--root", str(repo), "--dry-run", "--alembic-revision")
     assert code == 2 and "no alembic setup under the root" in err
+
+
+def test_several_alembic_setups_are_refused_not_guessed(tmp_path: Path) -> None:
+    repo = tmp_path / "taskq"
+    shutil.copytree(FIXTURE, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "reporting").mkdir()
+    (repo / "reporting" / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    code, out, err = run(CANONICAL, DUPLICATE, "--root", str(repo), "--dry-run", "--alembic-revision")
+    assert code == 2 and out == ""
+    assert "several alembic setups under the root (alembic.ini, reporting/alembic.ini)" in err
