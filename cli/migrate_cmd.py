@@ -12,7 +12,7 @@ import typer
 
 from cli import output
 from codemods import report
-from codemods.diff import apply_changeset, combine, render_diff
+from codemods.diff import combine, render_diff
 from codemods.types import ConflictPolicy, Migration, ModelfoldError, StageResult
 
 
@@ -62,7 +62,15 @@ def migrate(
         output.fail("--dry-run and --apply exclude each other")
     excludes = tuple(exclude or ())
     try:
+        from codemods.checks import preflight, refuse_cr_only
+        from codemods.stage._stage import start_commit
+
+        for line in preflight(root, branch=branch, report=report_file, test_cmd=test_cmd,
+                              python=python, excludes=excludes):
+            output.note(line)
+        start = start_commit(root) if root.is_dir() else None
         migrations = _plan(refs or [], auto, root, on_conflict, excludes, warn_on_import)
+        refuse_cr_only([m.changeset for m in migrations])
     except NothingToDo as exc:
         output.note(f"nothing to do: {exc}")
         raise typer.Exit(output.EXIT_OK) from None
@@ -82,7 +90,7 @@ def migrate(
     elif apply:
         _apply(root, migrations, fmt)
     else:
-        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file, python)
+        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file, python, start)
         return
     if report_file is not None:
         report_file.write_text(report.markdown_report(migrations), encoding="utf-8")
@@ -154,7 +162,13 @@ def _dry_run(migrations: list[Migration], fmt: Format) -> None:
 
 
 def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
-    written = apply_changeset(root.resolve(), combine([m.changeset for m in migrations]))
+    from codemods.journal import apply_migrations
+
+    moved = [d.class_name for m in migrations for d in m.consolidation.duplicates]
+    try:
+        written = apply_migrations(root.resolve(), [m.changeset for m in migrations], moved)
+    except ModelfoldError as exc:
+        output.fail(str(exc))
     if fmt is Format.JSON:
         doc = report.changes_json(migrations)
         doc["written"] = written
@@ -169,13 +183,13 @@ def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
 def _stage(
     root: Path, migrations: list[Migration], branch: str | None, force: bool,
     excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
-    python: str | None,
+    python: str | None, start: str | None = None,
 ) -> None:
     from codemods.stage import VerificationFailed, stage
 
     try:
         staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
-                       test_cmd=test_cmd, python=python)
+                       test_cmd=test_cmd, python=python, base=start, note=output.note)
     except VerificationFailed as exc:
         for msg in exc.verification.messages:
             output.note(f"verify: {msg}")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from codemods import scan
 from codemods.types import Changeset, FileChange, ModelfoldError
 
 NO_NEWLINE = "\\ No newline at end of file\n"
@@ -22,21 +21,41 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+def quote_path(prefixed: str) -> str:
+    """A path as git prints it in a diff header: C-quoted when it holds a quote, a backslash, a
+    control character or a non-ASCII byte (so a newline in a name cannot break the header)."""
+    raw = prefixed.encode("utf-8", "surrogateescape")
+    if not any(b < 0x20 or b >= 0x7F or b in (0x22, 0x5C) for b in raw):
+        return prefixed
+    named = {0x07: "a", 0x08: "b", 0x09: "t", 0x0A: "n", 0x0B: "v", 0x0C: "f", 0x0D: "r",
+             0x22: '"', 0x5C: "\\"}
+    out = []
+    for b in raw:
+        if b in named:
+            out.append("\\" + named[b])
+        elif b < 0x20 or b >= 0x7F:
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(chr(b))
+    return '"' + "".join(out) + '"'
+
+
 def file_diff(change: FileChange) -> str:
     """The git-style unified diff of one file (`a/` `b/` headers; `new file` for a new one)."""
     path = change.path
     before = _lines(change.before or "")
     after = _lines(change.after)
-    header = [f"diff --git a/{path} b/{path}\n"]
+    old, new = quote_path(f"a/{path}"), quote_path(f"b/{path}")
+    header = [f"diff --git {old} {new}\n"]
     if change.before is None:
         header.append("new file mode 100644\n")
         fromfile = "/dev/null"
     else:
-        fromfile = f"a/{path}"
+        fromfile = old
     if before == after:
         return "" if change.before is not None else "".join(header)
     out = list(header)
-    body = difflib.unified_diff(before, after, fromfile=fromfile, tofile=f"b/{path}", n=3)
+    body = difflib.unified_diff(before, after, fromfile=fromfile, tofile=new, n=3)
     for i, line in enumerate(body):
         if i < 2:  # the ---/+++ lines: difflib appends no newline when lineterm is given as "\n"
             out.append(line if line.endswith("\n") else line + "\n")
@@ -78,47 +97,20 @@ def combine(changesets: Sequence[Changeset]) -> Changeset:
 
 
 def write_changes(root: Path, changeset: Changeset) -> None:
-    """Write every file's `after` text under root, byte for byte (no newline translation)."""
+    """Write every file's `after` text under root, byte for byte (no newline translation), in
+    the encoding its `coding:` line declares; never through a symlink."""
     for change in changeset.changes:
-        target = root / change.path
+        target = scan.writable_path(root, change.path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(change.after.encode("utf-8"))
+        target.write_bytes(scan.encode_source(change.after))
 
 
 def apply_changeset(root: Path, changeset: Changeset) -> list[str]:
-    """Write the Changeset into root atomically: all temp files first, then os.replace each.
+    """Write the Changeset into root all or nothing, through a journal (`codemods.journal`).
 
     Refuses (ModelfoldError, nothing written) when a file no longer holds its `before`
     text or a new file already exists. Returns the paths written.
     """
-    for change in changeset.changes:
-        target = root / change.path
-        if change.before is None:
-            if target.exists():
-                raise ModelfoldError(f"{change.path} already exists; refusing to overwrite it")
-        elif not target.is_file() or target.read_bytes() != change.before.encode("utf-8"):
-            raise ModelfoldError(f"{change.path} changed since the migration was planned")
-    staged: list[tuple[str, Path]] = []
-    try:
-        for change in changeset.changes:
-            target = root / change.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".modelfold", dir=target.parent)
-            staged.append((tmp, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(change.after.encode("utf-8"))
-            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
-            os.chmod(tmp, mode)
-    except BaseException:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    return [c.path for c in changeset.changes]
+    from codemods.journal import apply_journaled
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return apply_journaled(root, changeset)

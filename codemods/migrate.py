@@ -171,7 +171,7 @@ def _copy_tree(root: Path, dest: Path) -> None:
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
             cwd=root, capture_output=True, check=True,
         ).stdout.decode("utf-8", "surrogateescape")
-        paths = [p for p in out.split("\0") if p and (root / p).is_file()]
+        paths = [p for p in out.split("\0") if p and ((root / p).is_symlink() or (root / p).is_file())]
     except (OSError, subprocess.CalledProcessError):
         shutil.copytree(root, dest, symlinks=True,
                         ignore=shutil.ignore_patterns(*sorted(scan.SKIP_DIRS)))
@@ -179,4 +179,4 @@ def _copy_tree(root: Path, dest: Path) -> None:
     for rel in sorted(paths):
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / rel, target)
+        shutil.copy2(root / rel, target, follow_symlinks=False)  # a link stays a link

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import stat
 import subprocess
+import tokenize
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -38,6 +40,8 @@ def resolve_root(root: str | os.PathLike[str]) -> Path:
 
 def list_python_files(root: Path, excludes: Sequence[str] = ()) -> list[str]:
     """Relative POSIX paths of the tree's .py files, sorted; git's view when root is in a repo."""
+    if any(not g.strip() for g in excludes):
+        raise ModelfoldError("--exclude needs a non-empty glob")
     paths = _git_files(root)
     if paths is None:
         paths = _walk_files(root)
@@ -120,20 +124,16 @@ def _excluded(path: str, excludes: Sequence[str]) -> bool:
 
 
 def _usable(base: str, rel: str) -> bool:
-    """A regular file, or a symlink to one inside the root `base` (which ends with a separator);
-    one lstat for the common case.
+    """A regular file (one lstat); `base` ends with a separator.
 
-    git lists deleted-but-tracked files too, and the walk broken links; neither is kept. git
-    and the walk never enter linked directories.
+    A symlink is a link, as git stores it, never its target (which is listed under its own
+    path when it is in the tree). git lists deleted-but-tracked files too, and the walk broken
+    links; neither is kept. git and the walk never enter linked directories.
     """
     try:
-        mode = os.lstat(base + rel).st_mode
+        return stat.S_ISREG(os.lstat(base + rel).st_mode)
     except OSError:
         return False
-    if stat.S_ISREG(mode):
-        return True
-    real = os.path.realpath(base + rel)
-    return stat.S_ISLNK(mode) and real.startswith(base) and os.path.isfile(real)
 
 
 def module_name(root: Path, rel: str, starts: dict[str, int] | None = None) -> tuple[str, bool]:
@@ -177,8 +177,11 @@ def absolute_module(module: str, is_package: bool, level: int, name: str | None)
 
 
 def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
-    """The tree's Python files with their module names."""
+    """The tree's Python files with their module names (refused while an --apply is pending)."""
+    from codemods.journal import refuse_pending
+
     root = resolve_root(root)
+    refuse_pending(root)
     starts: dict[str, int] = {}
     files = []
     for rel in list_python_files(root, excludes):
@@ -188,9 +191,61 @@ def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
 
 
 def read_text(root: Path, rel: str) -> str:
-    """The file's text exactly as stored: BOM kept as U+FEFF, line endings untouched."""
-    with open(os.path.join(root, rel), "rb") as fh:  # not Path: a third faster on 10,000 files
-        return fh.read().decode("utf-8")
+    """The file's text exactly as stored: BOM kept as U+FEFF, line endings untouched, decoded
+    with its `# coding:` declaration as Python does. A symlink is a link, never followed (OSError).
+    """
+    fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW)  # not Path: a third faster
+    with os.fdopen(fd, "rb") as fh:
+        return decode_source(fh.read())
+
+
+def source_encoding(head: bytes) -> str:
+    """The encoding Python reads a module with, from its first bytes (BOM or `coding:` line)."""
+    if b"coding" not in head[:2048]:
+        return "utf-8"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
+    except SyntaxError:  # an unknown codec: Python refuses the module; read it as UTF-8
+        return "utf-8"
+    return "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes of a module to text, with the encoding Python would use (a BOM kept as U+FEFF)."""
+    return data.decode(source_encoding(data))
+
+
+def encode_source(text: str) -> bytes:
+    """Text of a module back to bytes, in the encoding its own `coding:` line declares."""
+    if "coding" not in text[:2048]:
+        return text.encode("utf-8")
+    head = "".join(text.splitlines(keepends=True)[:2]).lstrip("\ufeff").encode("ascii", "replace")
+    return text.encode(source_encoding(head))
+
+
+def symlink_in(root: Path, rel: str) -> str | None:
+    """The first part of rel below root (rel itself included) that is a symlink, or None."""
+    current = str(root)
+    parts = rel.split("/")
+    for i, part in enumerate(parts):
+        current = os.path.join(current, part)
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return "/".join(parts[: i + 1])
+        except FileNotFoundError:
+            return None
+    return None
+
+
+def writable_path(root: Path, rel: str) -> Path:
+    """root/rel, refused (ModelfoldError) when writing there would leave root or go through a link."""
+    parts = rel.split("/")
+    if rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ModelfoldError(f"{rel}: not a plain path below the root; refusing to write it")
+    link = symlink_in(root, rel)
+    if link is not None:
+        raise ModelfoldError(f"{link} is a symlink; modelfold never writes through a link")
+    return root / rel
 
 
 def parse_module(text: str) -> cst.Module:

@@ -1,0 +1,129 @@
+"""Checks made before any work: option values (for the CLI) and files git hides from `status`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from codemods.types import Changeset, ModelfoldError
+
+LONE_CR = re.compile("\r(?!\n)")
+HIDDEN_TAGS = {"S": "skip-worktree", "s": "skip-worktree", "h": "assume-unchanged"}
+
+
+def validate_test_cmd(command: str | None) -> None:
+    """Refuse a --test-cmd the shell-like split cannot read (an unbalanced quote, nothing)."""
+    if command is None:
+        return
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        raise ModelfoldError(f"--test-cmd {command!r}: {exc}") from None
+    if not words:
+        raise ModelfoldError("--test-cmd is empty")
+
+
+def validate_python(python: str | None) -> None:
+    """Refuse a --python that is not an executable file or a command on PATH."""
+    if python is None:
+        return
+    path = Path(python)
+    found = path if path.is_file() and os.access(path, os.X_OK) else None
+    if found is None and os.sep not in python and shutil.which(python):
+        return
+    if found is None:
+        raise ModelfoldError(f"--python {python}: no such interpreter")
+
+
+def validate_excludes(excludes: Sequence[str]) -> None:
+    """Refuse an empty --exclude glob (it would match nothing, or everything)."""
+    if any(not glob.strip() for glob in excludes):
+        raise ModelfoldError("--exclude needs a non-empty glob")
+
+
+def validate_report_path(report: Path | None) -> None:
+    """Refuse a --report path in a missing folder, onto a folder, or onto a file git tracks."""
+    if report is None:
+        return
+    path = Path(report)
+    if path.is_dir():
+        raise ModelfoldError(f"--report {report}: is a folder; give a file name")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise ModelfoldError(f"--report {report}: folder {parent} does not exist")
+    if path.exists():
+        done = subprocess.run(["git", "ls-files", "--error-unmatch", "--", path.name],
+                              cwd=parent, capture_output=True)
+        if done.returncode == 0:
+            raise ModelfoldError(f"--report {report}: a file git tracks; refusing to overwrite it")
+
+
+def hidden_files(root: Path) -> dict[str, str]:
+    """Files below root git hides from `status` (root-relative path -> flag): skip-worktree
+    (sparse checkout) or assume-unchanged; empty outside git."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-v", "-z", "--", "."], cwd=root,
+                             capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    hidden: dict[str, str] = {}
+    for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+        if entry and entry[0] in HIDDEN_TAGS:
+            hidden[entry[2:]] = HIDDEN_TAGS[entry[0]]
+    return hidden
+
+
+def refuse_hidden(root: Path, paths: Iterable[str], names: Iterable[str]) -> None:
+    """Refuse when a file the migration reads or changes is hidden from `git status`, or a file
+    left out of the checkout names one of the moved classes (it would stay unrewritten)."""
+    hidden = hidden_files(root)
+    if not hidden:
+        return
+    for path in sorted(set(paths)):
+        if path in hidden:
+            raise ModelfoldError(f"{path} is marked {hidden[path]} in git, and the migration reads or "
+                                 "changes it; clear the flag (git update-index) first")
+    absent = [p for p in hidden if p.endswith(".py") and not os.path.lexists(root / p)]
+    needles = sorted(set(names))
+    if not absent or not needles:
+        return
+    args = ["git", "grep", "--cached", "-l", "-z", "-F", *[a for n in needles for a in ("-e", n)]]
+    done = subprocess.run([*args, "--", "*.py"], cwd=root, capture_output=True)
+    found = set(done.stdout.decode("utf-8", "surrogateescape").split("\0"))
+    named = [p for p in absent if p in found]
+    if named:
+        raise ModelfoldError(f"{sorted(named)[0]} is not checked out (sparse checkout) and names a moved "
+                             "class; check it out first so it can be rewritten")
+
+
+def preflight(
+    root: Path, *, branch: str | None = None, report: Path | None = None, test_cmd: str | None = None,
+    python: str | None = None, excludes: Sequence[str] = (),
+) -> list[str]:
+    """Validate a migrate run's options before any work and roll back an interrupted --apply
+    in root; returns the lines to tell the user (what was rolled back)."""
+    from codemods.journal import recover
+    from codemods.stage._refs import normalise_branch
+
+    validate_excludes(excludes)
+    validate_test_cmd(test_cmd)
+    validate_python(python)
+    validate_report_path(report)
+    if branch is not None:
+        normalise_branch(branch)
+    line = recover(Path(root)) if Path(root).is_dir() else None
+    return [line] if line else []
+
+
+def refuse_cr_only(changesets: Iterable[Changeset]) -> None:
+    """Refuse a file whose lines end with a lone CR: the rewrite would join or drop its lines."""
+    for changeset in changesets:
+        for change in changeset.changes:
+            if change.before is not None and LONE_CR.search(change.before):
+                raise ModelfoldError(f"{change.path} ends lines with a lone CR (old Mac style); "
+                                     "convert it to LF or CRLF first")
