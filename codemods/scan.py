@@ -158,7 +158,10 @@ def module_name(root: Path, rel: str, starts: dict[str, int] | None = None) -> t
         if start == len(dirs):
             start = next((i + 1 for i, part in enumerate(dirs) if part in SOURCE_ROOTS), 0)
         cache[directory] = start
-    return ".".join(parts[cache[directory] :]), is_package
+    kept = parts[cache[directory] :]
+    if any("." in part for part in kept):  # below a folder named like `x.py`: not importable
+        return "", is_package
+    return ".".join(kept), is_package
 
 
 def absolute_module(module: str, is_package: bool, level: int, name: str | None) -> str | None:

@@ -185,7 +185,8 @@ def test_diff_header_quotes_a_file_name_with_a_newline_as_git_does(tmp_path: Pat
 
 
 def test_cr_only_file_is_refused_not_joined(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "proj", dict(FILES, **{"pkg/other.py": "import os\rfrom pkg.legacy import User\rx = User\r"}))
+    cr_only = "import os\rfrom pkg.legacy import User\rx = User\r"
+    repo = make_repo(tmp_path / "proj", dict(FILES, **{"pkg/other.py": cr_only}))
     before = repo_state(repo)
     code, out, err = run("pkg.modern:User", "pkg.legacy:User", "--root", str(repo), "--dry-run")
     assert code == 2 and "pkg/other.py ends lines with a lone CR" in err and out == ""

@@ -143,7 +143,12 @@ def _parse_one(item: tuple[str, str, bool, str]) -> FileFacts | Skipped:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
         return Skipped(path, f"syntax error{where}: {getattr(exc, 'msg', exc)}")
-    return file_facts(module, path, is_package, tree)
+    except (RecursionError, MemoryError) as exc:  # expressions nested too deep for the parser
+        return Skipped(path, f"too deeply nested to parse ({exc.__class__.__name__})")
+    try:
+        return file_facts(module, path, is_package, tree)
+    except RecursionError:
+        return Skipped(path, "too deeply nested to read (RecursionError)")
 
 
 def _parse_all(

@@ -321,7 +321,7 @@ def ast_parse(text: str) -> ast.Module | None:
     """Parse with stdlib ast (the cheap "does it reference it" question); None when it fails."""
     try:
         return ast.parse(text.lstrip("\ufeff"))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # MemoryError: nested too deep
         return None
 
 

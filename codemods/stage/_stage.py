@@ -1,19 +1,24 @@
-"""Stage migrations as a git branch: scratch worktree of HEAD, write, verify, commit (gitpython)."""
+"""Stage migrations as a git branch: scratch worktree of the start commit, write, verify, commit."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import git
 
+from codemods import checks, faults
 from codemods.diff import combine, write_changes
 from codemods.report import commit_message
+from codemods.stage import _refs, _runs
 from codemods.stage import _verify as verify_mod
+from codemods.stage._tree import head_commit, init_submodules, refuse_moved_since
 from codemods.types import Changeset, Migration, ModelfoldError, StageResult, Verification
 
 NO_HOOKS = "core.hooksPath=" + os.devnull
@@ -21,6 +26,7 @@ FALLBACK_IDENTITY = {
     "GIT_AUTHOR_NAME": "modelfold", "GIT_AUTHOR_EMAIL": "modelfold@localhost",
     "GIT_COMMITTER_NAME": "modelfold", "GIT_COMMITTER_EMAIL": "modelfold@localhost",
 }
+MAX_LABEL = 60  # of the table name in a default branch name (a ref component must fit a file name)
 
 
 class VerificationFailed(ModelfoldError):
@@ -33,6 +39,10 @@ class VerificationFailed(ModelfoldError):
 
 def open_repo(root: Path) -> tuple[git.Repo, str]:
     """The repository holding root and root's POSIX path inside it ("" at the top)."""
+    probe = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True)
+    if "dubious ownership" in probe.stderr:
+        raise ModelfoldError(f"git refuses the repository at {root}: it is owned by another user "
+                             "(see `git config --global --add safe.directory`)")
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -46,6 +56,13 @@ def open_repo(root: Path) -> tuple[git.Repo, str]:
     return repo, "" if rel == "." else rel
 
 
+def start_commit(root: Path) -> str | None:
+    """HEAD's commit now (record it before planning, pass it to `stage`); None outside git."""
+    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=root,
+                          capture_output=True, text=True)
+    return done.stdout.strip() or None
+
+
 def default_branch(migrations: Sequence[Migration]) -> str:
     """`modelfold/<table>-<8 hex of the change>` (`auto` instead of the table for several)."""
     combined = combine([m.changeset for m in migrations])
@@ -53,76 +70,106 @@ def default_branch(migrations: Sequence[Migration]) -> str:
     for change in combined.changes:
         digest.update(change.path.encode() + b"\0" + change.after.encode() + b"\0")
     label = migrations[0].table if len(migrations) == 1 else "auto"
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in label).strip(".-") or "model"
-    return f"modelfold/{safe}-{digest.hexdigest()[:8]}"
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in label)[:MAX_LABEL]
+    return f"modelfold/{safe.strip('.-') or 'model'}-{digest.hexdigest()[:8]}"
 
 
 def _in_repo(prefix: str, path: str) -> str:
     return f"{prefix}/{path}" if prefix else path
 
 
-def check_stageable(repo: git.Repo, prefix: str, changeset: Changeset, branch: str, force: bool) -> None:
-    """Refuse (ModelfoldError) when staging would lose work or clobber a ref; creates nothing."""
-    if not repo.head.is_valid():
+def check_stageable(
+    repo: git.Repo, prefix: str, changeset: Changeset, branch: str, force: bool,
+) -> str | None:
+    """Refuse (ModelfoldError) when staging would lose work or clobber a ref; creates nothing.
+    Returns the commit the branch points at now (None when it is new)."""
+    if head_commit(repo) is None:
         raise ModelfoldError("the repository has no commit yet (HEAD is missing); commit first")
-    try:
-        repo.git.check_ref_format("--branch", branch)
-    except git.GitCommandError:
-        raise ModelfoldError(f"{branch!r} is not a valid branch name") from None
-    if branch in [h.name for h in repo.heads]:
-        if not force:
-            raise ModelfoldError(f"branch {branch} already exists (use --force to replace it)")
-        checked_out = repo.git.worktree("list", "--porcelain").splitlines()
-        if f"branch refs/heads/{branch}" in checked_out:
-            raise ModelfoldError(f"branch {branch} is checked out; switch away before replacing it")
-    paths = [_in_repo(prefix, c.path) for c in changeset.changes]
+    old = _refs.check_branch(Path(repo.git_dir), Path(repo.common_dir), branch, force)
+    paths = {_in_repo(prefix, c.path) for c in changeset.changes}
     if paths:
-        dirty = repo.git.status("--porcelain", "--untracked-files=all", "--", *paths)
-        if dirty.strip():
-            first = dirty.strip().splitlines()[0].split(maxsplit=1)[-1]
-            raise ModelfoldError(
-                f"uncommitted changes in {first} (and the migration changes it); commit or stash first"
-            )
+        status = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", prefix or ".")
+        for entry in status.split("\0"):
+            if entry[3:] in paths:
+                raise ModelfoldError(
+                    f"uncommitted changes in {entry[3:]} (and the migration changes it); commit or stash first"
+                )
+    return old
+
+
+def _moved_names(migrations: Sequence[Migration]) -> list[str]:
+    return sorted({d.class_name for m in migrations for d in m.consolidation.duplicates})
 
 
 def stage(
     root: Path, migrations: Sequence[Migration], *, branch: str | None = None, force: bool = False,
     excludes: Sequence[str] = (), test_cmd: str | None = None, run_verify: bool = True,
-    timeout: float = 120.0, python: str | None = None,
+    timeout: float = 120.0, python: str | None = None, base: str | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> StageResult:
-    """Commit the migrations (one commit each) on a new branch built from HEAD in a scratch worktree."""
+    """Commit the migrations (one commit each) on a new branch built, in a scratch worktree, from
+    `base` (the commit HEAD was at when planning started; default HEAD now)."""
     if not migrations:
         raise ModelfoldError("nothing to stage")
+    checks.validate_test_cmd(test_cmd)
+    checks.validate_python(python)
+    checks.validate_excludes(excludes)
     repo, prefix = open_repo(root)
+    git_dir, common = Path(repo.git_dir), Path(repo.common_dir)
+    for line in _runs.prune_stale(git_dir, common):
+        (note or _stderr_note)(line)
+    checks.refuse_cr_only(m.changeset for m in migrations)
     combined = combine([m.changeset for m in migrations])
-    name = branch or default_branch(migrations)
-    check_stageable(repo, prefix, combined, name, force)
+    name = _refs.normalise_branch(branch or default_branch(migrations))
+    old = check_stageable(repo, prefix, combined, name, force)
+    start = base or head_commit(repo)
+    assert start is not None  # check_stageable refused a repository without a commit
+    refuse_moved_since(repo, prefix, start, combined)
+    checks.refuse_hidden(Path(root), [*(c.path for c in combined.changes), *combined.parsed],
+                         _moved_names(migrations))
     python = python or verify_mod.target_python(Path(root).resolve())
     scratch = Path(tempfile.mkdtemp(prefix="modelfold-"))
-    tree = scratch / "tree"
-    added = False
-    try:
-        repo.git(c=NO_HOOKS).worktree("add", "--detach", "--quiet", str(tree), "HEAD")
-        added = True
-        base = tree / prefix if prefix else tree
-        verification = None
-        if run_verify:
-            before = verify_mod.snapshot_before(base, migrations, excludes=excludes,
-                                                test_cmd=test_cmd, timeout=timeout, python=python)
-            for m in migrations:
-                write_changes(base, m.changeset)
-            verification = verify_mod.check_after(base, migrations, before, excludes=excludes,
-                                                  test_cmd=test_cmd, timeout=timeout, python=python)
-            if not verification.ok:
-                first = verification.messages[0] if verification.messages else "check failed"
-                raise VerificationFailed(f"verification failed: {first}", verification)
-            _restore(base, combined)
-        commits = _commit_each(git.Repo(tree), prefix, base, migrations)
-        repo.create_head(name, commits[-1], force=force)
-    finally:
-        _remove_worktree(repo, tree, scratch, added)
+    with faults.terminate_as_interrupt(), _runs.marked_run(common, scratch) as run:
+        added = False
+        try:
+            faults.checkpoint("stage.worktree")
+            repo.git(c=NO_HOOKS).worktree("add", "--detach", "--quiet", str(run.tree), start)
+            added = True
+            init_submodules(Path(repo.working_tree_dir or root), run.tree)
+            base_dir = run.tree / prefix if prefix else run.tree
+            verification = _verify(base_dir, migrations, combined, excludes, test_cmd, timeout,
+                                   python) if run_verify else None
+            commits = _commit_each(run.tree, prefix, base_dir, migrations, scratch)
+            _runs.note_lock(run, _refs.HEADS + name)
+            faults.checkpoint("stage.ref")
+            _refs.update_branch(git_dir, common, name, commits[-1], old)
+            faults.checkpoint("stage.done")
+        finally:
+            _remove_worktree(repo, run.tree, scratch, added)
     return StageResult(name, commits[-1], tuple(commits), tuple(c.path for c in combined.changes),
                        verification)
+
+
+def _stderr_note(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def _verify(
+    base: Path, migrations: Sequence[Migration], combined: Changeset, excludes: Sequence[str],
+    test_cmd: str | None, timeout: float, python: str,
+) -> Verification:
+    before = verify_mod.snapshot_before(base, migrations, excludes=excludes, test_cmd=test_cmd,
+                                        timeout=timeout, python=python)
+    for m in migrations:
+        write_changes(base, m.changeset)
+    faults.checkpoint("stage.verify")
+    verification = verify_mod.check_after(base, migrations, before, excludes=excludes,
+                                          test_cmd=test_cmd, timeout=timeout, python=python)
+    if not verification.ok:
+        first = verification.messages[0] if verification.messages else "check failed"
+        raise VerificationFailed(f"verification failed: {first}", verification)
+    _restore(base, combined)
+    return verification
 
 
 def _restore(base: Path, combined: Changeset) -> None:
@@ -131,26 +178,43 @@ def _restore(base: Path, combined: Changeset) -> None:
         if change.before is None:
             (base / change.path).unlink(missing_ok=True)
         else:
-            (base / change.path).write_bytes(change.before.encode("utf-8"))
+            from codemods.scan import encode_source, writable_path
+
+            writable_path(base, change.path).write_bytes(encode_source(change.before))
 
 
-def _commit_each(wt: git.Repo, prefix: str, base: Path, migrations: Sequence[Migration]) -> list[str]:
+def _git(tree: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", "-c", NO_HOOKS, *args], cwd=tree, input=stdin, capture_output=True)
+
+
+def _commit_each(
+    tree: Path, prefix: str, base: Path, migrations: Sequence[Migration], scratch: Path,
+) -> list[str]:
+    """One commit per migration; paths and message go through stdin and a file, never argv."""
     commits: list[str] = []
-    for m in migrations:
+    for i, m in enumerate(migrations):
         write_changes(base, m.changeset)
         paths = [_in_repo(prefix, c.path) for c in m.changeset.changes]
         if not paths:
             continue
-        wt.git(c=NO_HOOKS).add("--", *paths)
-        message = commit_message(m)
-        try:
-            wt.git(c=NO_HOOKS).commit("--no-verify", "--quiet", "-m", message)
-        except git.GitCommandError as exc:
-            if "identity" not in str(exc) and "tell me who you are" not in str(exc):
-                raise
-            with wt.git.custom_environment(**FALLBACK_IDENTITY):
-                wt.git(c=NO_HOOKS).commit("--no-verify", "--quiet", "-m", message)
-        commits.append(wt.head.commit.hexsha)
+        listing = "\0".join(paths).encode("utf-8", "surrogateescape")
+        added = _git(tree, "add", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=listing)
+        if added.returncode != 0:
+            raise ModelfoldError(f"git add failed in the scratch worktree: {added.stderr.decode().strip()}")
+        message = scratch / "message.txt"
+        message.write_text(commit_message(m), encoding="utf-8")
+        args = ("commit", "--no-verify", "--quiet", "-F", str(message))
+        done = _git(tree, *args)
+        if done.returncode != 0:
+            error = done.stderr.decode("utf-8", "replace")
+            if "identity" not in error and "tell me who you are" not in error:
+                raise ModelfoldError(f"git commit failed in the scratch worktree: {error.strip()}")
+            done = subprocess.run(["git", "-c", NO_HOOKS, *args], cwd=tree, capture_output=True,
+                                  env={**os.environ, **FALLBACK_IDENTITY})
+            if done.returncode != 0:
+                raise ModelfoldError(f"git commit failed: {done.stderr.decode().strip()}")
+        commits.append(_git(tree, "rev-parse", "HEAD").stdout.decode().strip())
+        faults.checkpoint(f"stage.commit.{i}")
     if not commits:
         raise ModelfoldError("the migrations change no file; nothing to commit")
     return commits
