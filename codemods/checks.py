@@ -82,13 +82,12 @@ def refuse_hidden(root: Path, paths: Iterable[str], names: Iterable[str]) -> Non
     """Refuse when a file the migration reads or changes is hidden from `git status`, or a file
     left out of the checkout names one of the moved classes (it would stay unrewritten)."""
     hidden = hidden_files(root)
-    if not hidden:
-        return
     for path in sorted(set(paths)):
         if path in hidden:
             raise ModelfoldError(f"{path} is marked {hidden[path]} in git, and the migration reads or "
                                  "changes it; clear the flag (git update-index) first")
-    absent = [p for p in hidden if p.endswith(".py") and not os.path.lexists(root / p)]
+    tracked = _tracked_python(root)
+    absent = [p for p in tracked if not os.path.isfile(root / p) or os.path.islink(root / p)]
     needles = sorted(set(names))
     if not absent or not needles:
         return
@@ -97,8 +96,19 @@ def refuse_hidden(root: Path, paths: Iterable[str], names: Iterable[str]) -> Non
     found = set(done.stdout.decode("utf-8", "surrogateescape").split("\0"))
     named = [p for p in absent if p in found]
     if named:
-        raise ModelfoldError(f"{sorted(named)[0]} is not checked out (sparse checkout) and names a moved "
-                             "class; check it out first so it can be rewritten")
+        first = sorted(named)[0]
+        why = "is outside the sparse checkout" if first in hidden else "is missing from the working tree"
+        raise ModelfoldError(f"{first} is not checked out ({why}) and names a moved class; "
+                             "check it out first so it can be rewritten")
+
+
+def _tracked_python(root: Path) -> list[str]:
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "--", "*.py"], cwd=root, capture_output=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 def preflight(

@@ -197,9 +197,22 @@ def read_text(root: Path, rel: str) -> str:
     """The file's text exactly as stored: BOM kept as U+FEFF, line endings untouched, decoded
     with its `# coding:` declaration as Python does. A symlink is a link, never followed (OSError).
     """
-    fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW)  # not Path: a third faster
-    with os.fdopen(fd, "rb") as fh:
-        return decode_source(fh.read())
+    try:
+        fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW)  # not Path: a third faster
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise UnreadableFile(exc.errno or 0, f"{rel}: cannot read it ({exc.strerror or exc})") from None
+    return decode_source(data)
+
+
+class UnreadableFile(ModelfoldError, OSError):
+    """A file of the tree cannot be read (permission, a link, gone): the message names it.
+
+    Still an OSError, so the index skips it with this reason; elsewhere it is a refusal."""
+
+    def __str__(self) -> str:
+        return str(self.args[1]) if len(self.args) > 1 else super().__str__()
 
 
 def source_encoding(head: bytes) -> str:
