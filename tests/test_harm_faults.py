@@ -1,0 +1,147 @@
+"""Fault-injection loop: interrupt --apply and staging at every named step, then check and re-run.
+
+Each run is a subprocess with MODELFOLD_FAULT=<step>=<action> (codemods/faults.py): Ctrl-C
+(`interrupt`), SIGTERM (`term`) or SIGKILL (`kill`) at that step. Afterwards the user's files,
+index, HEAD and branches must be unchanged or fully migrated, nothing may be left behind (a
+killed --apply may leave its journal, a killed staging run its marked worktree, until the next
+run), and a re-run must give what an uninterrupted run gives. Short by default (a few steps);
+MODELFOLD_FAULT_LOOP=full runs every step with every action.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_migrate_helpers import git, make_repo, snapshot
+
+pytestmark = pytest.mark.slow
+
+REFS = ("pkg.modern:User", "pkg.legacy:User")
+FULL = os.environ.get("MODELFOLD_FAULT_LOOP") == "full"
+ACTIONS = ("interrupt", "term", "kill")
+STAGE = """
+import sys
+from pathlib import Path
+from codemods.migrate import plan_migration
+from codemods.stage import stage
+root = Path(sys.argv[1])
+planned = plan_migration(root, "pkg.modern:User", ["pkg.legacy:User"])
+stage(root, [planned], branch="mf/loop", run_verify=False, force=sys.argv[2] == "force")
+"""
+
+
+def apply_cmd(root: Path) -> list[str]:
+    return [sys.executable, "-c", "from cli.app import main; main()", "migrate", *REFS, "--root", str(root),
+            "--apply"]
+
+
+def stage_cmd(root: Path, force: bool = False) -> list[str]:
+    return [sys.executable, "-c", STAGE, str(root), "force" if force else "new"]
+
+
+def launch(cmd: list[str], fault: str | None = None, trace: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELFOLD_FAULT")}
+    if fault:
+        env["MODELFOLD_FAULT"] = fault
+    if trace:
+        env["MODELFOLD_FAULT_TRACE"] = str(trace)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def user_state(repo: Path) -> tuple[str, str, str]:
+    """Index, HEAD and the current branch: what neither --apply nor staging may move."""
+    return (git(repo, "ls-files", "--stage"), git(repo, "rev-parse", "HEAD"),
+            git(repo, "symbolic-ref", "HEAD"))
+
+
+def leftovers(repo: Path) -> list[str]:
+    found = [p for p in snapshot(repo) if ".modelfold" in p]
+    found += git(repo, "worktree", "list", "--porcelain").split("\n\n")[1:]
+    found += [p.name for p in (repo / ".git" / "modelfold").glob("*")] if (repo / ".git" / "modelfold").exists() else []
+    return [f for f in found if f.strip()]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The project, and what uninterrupted runs give: steps reached, migrated files, branch tree."""
+    base = tmp_path_factory.mktemp("faults")
+    repo = make_repo(base / "template")
+    applied = base / "applied"
+    shutil.copytree(repo, applied, symlinks=True)
+    trace = base / "apply.steps"
+    assert launch(apply_cmd(applied), trace=trace).returncode == 0
+    staged = base / "staged"
+    shutil.copytree(repo, staged, symlinks=True)
+    stage_trace = base / "stage.steps"
+    done = launch(stage_cmd(staged), trace=stage_trace)
+    assert done.returncode == 0, done.stderr
+    return {
+        "repo": repo, "before": snapshot(repo), "after": snapshot(applied),
+        "apply_steps": trace.read_text().split(), "stage_steps": stage_trace.read_text().split(),
+        "tree": git(staged, "rev-parse", "mf/loop^{tree}").strip(),
+    }
+
+
+def cases(kind: str) -> list[tuple[str, str]]:
+    """(step pattern, action): every step when full, else a few chosen ones."""
+    if kind == "apply":
+        short = [("apply.journal", "kill"), ("apply.rename.1", "term"), ("apply.temp.2", "interrupt"),
+                 ("apply.rename.2", "kill")]
+        every = ["apply.journal", *(f"apply.temp.{i}" for i in range(3)),
+                 *(f"apply.rename.{i}" for i in range(3)), "apply.done"]
+    else:
+        short = [("stage.commit.0", "kill"), ("stage.ref", "interrupt"), ("stage.done", "kill")]
+        every = ["stage.worktree", "stage.commit.0", "stage.ref", "stage.done"]
+    return [(s, a) for s in every for a in ACTIONS] if FULL else short
+
+
+def test_loop_covers_every_step_an_uninterrupted_run_reaches(template: dict[str, object]) -> None:
+    apply_steps = {s for s, _ in cases("apply")} if FULL else set(template["apply_steps"])  # type: ignore[arg-type]
+    assert set(template["apply_steps"]) == apply_steps  # type: ignore[arg-type]
+    assert set(template["stage_steps"]) >= {s for s, _ in cases("stage")}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("step", "action"), cases("apply"))
+def test_interrupted_apply(template: dict[str, object], tmp_path: Path, step: str, action: str) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(template["repo"], repo, symlinks=True)  # type: ignore[arg-type]
+    before = user_state(repo)
+    done = launch(apply_cmd(repo), fault=f"{step}={action}")
+    assert "Traceback" not in done.stderr
+    assert done.returncode != 0 or step == "apply.done"
+    assert user_state(repo) == before
+    files = {k: v for k, v in snapshot(repo).items() if not k.startswith(".modelfold")}
+    if action == "kill" and (repo / ".modelfold-journal").exists():
+        pass  # pending: the next run rolls it back
+    else:
+        assert files in (template["before"], template["after"])
+        assert leftovers(repo) == []
+    again = launch(apply_cmd(repo))
+    assert again.returncode == 0, again.stderr
+    assert snapshot(repo) == template["after"]
+    assert leftovers(repo) == [] and user_state(repo) == before
+
+
+@pytest.mark.parametrize(("step", "action"), cases("stage"))
+def test_interrupted_staging(template: dict[str, object], tmp_path: Path, step: str, action: str) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(template["repo"], repo, symlinks=True)  # type: ignore[arg-type]
+    before, files = user_state(repo), snapshot(repo)
+    done = launch(stage_cmd(repo), fault=f"{step}={action}")
+    assert "Traceback" not in done.stderr or "KeyboardInterrupt" in done.stderr
+    assert user_state(repo) == before and snapshot(repo) == files
+    branches = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads").split()
+    assert branches in (["refs/heads/main"], ["refs/heads/main", "refs/heads/mf/loop"])
+    if "refs/heads/mf/loop" in branches:
+        assert git(repo, "rev-parse", "mf/loop^{tree}").strip() == template["tree"]
+    if action != "kill":
+        assert leftovers(repo) == []
+    again = launch(stage_cmd(repo, force="refs/heads/mf/loop" in branches))
+    assert again.returncode == 0, again.stderr
+    assert git(repo, "rev-parse", "mf/loop^{tree}").strip() == template["tree"]
+    assert leftovers(repo) == [] and user_state(repo) == before and snapshot(repo) == files
