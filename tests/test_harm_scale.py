@@ -25,7 +25,7 @@ IMPORTER = "from pkg.legacy import User\n\n\ndef make():\n    return User()\n"
 def test_staging_five_thousand_changed_files(tmp_path: Path) -> None:
     files = dict(FILES)
     paths = [f"pkg/callers/group_{i // 100:02d}/caller_module_{i:05d}.py" for i in range(MANY)]
-    files.update({p: IMPORTER for p in paths})
+    files.update(dict.fromkeys(paths, IMPORTER))
     repo = make_repo(tmp_path / "proj", files)
     base = migration()
     extra = tuple(FileChange(p, IMPORTER, IMPORTER.replace("pkg.legacy", "pkg.modern"), "import rewritten")
