@@ -64,6 +64,7 @@ def plan_migration(
     repeated = sorted({d for d in duplicates if list(duplicates).count(d) > 1})
     if repeated:
         raise ModelfoldError(f"duplicate given twice: {repeated[0]}")
+    scan.refuse_linked_refs(root, [canonical, *duplicates])
     files = scan.source_files(root, excludes)
     texts: dict[str, str] = {}
     index = index_files(root, files, texts, importers=False)

@@ -279,3 +279,18 @@ def module_text(module: cst.Module) -> str:
 def mentions_any(text: str, needles: Iterable[str]) -> bool:
     """The cheap prefilter: could this text reference any of the needles at all."""
     return any(n in text for n in needles)
+
+
+def refuse_linked_refs(root: Path, refs: Iterable[str]) -> None:
+    """Refuse a `module:Class` whose module file is a symlink, saying so (a link is not a module
+    here, as git stores it), rather than "not found"."""
+    for ref in refs:
+        module = ref.partition(":")[0]
+        stem = module.replace(".", "/")
+        for base in ("", *(f"{s}/" for s in SOURCE_ROOTS)):
+            for rel in (f"{base}{stem}.py", f"{base}{stem}/__init__.py"):
+                link = symlink_in(root, rel) if os.path.lexists(root / rel) else None
+                if link is not None:
+                    target = os.readlink(root / link)
+                    raise ModelfoldError(f"{ref}: {link} is a symlink (to {target}); modelfold reads a "
+                                         "link as git stores it, so name the module it points to")

@@ -192,3 +192,12 @@ def test_cr_only_file_is_refused_not_joined(tmp_path: Path) -> None:
     assert code == 2 and "pkg/other.py ends lines with a lone CR" in err and out == ""
     assert repo_state(repo) == before
     assert snapshot(repo)["pkg/other.py"] == b"import os\rfrom pkg.legacy import User\rx = User\r"
+
+
+def test_symlinked_canonical_module_says_it_is_a_link(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "proj", commit=False)
+    (repo / "pkg" / "modern.py").rename(repo / "pkg" / "real_modern.py")
+    (repo / "pkg" / "modern.py").symlink_to("real_modern.py")
+    code, out, err = run("pkg.modern:User", "pkg.legacy:User", "--root", str(repo), "--dry-run")
+    assert code == 2 and "pkg/modern.py is a symlink (to real_modern.py)" in err, err
+    assert "not a mapped model class" not in err
