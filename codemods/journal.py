@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,12 @@ def _write_temps(root: Path, changeset: Changeset, entries: list[dict[str, Any]]
 def _roll_back(root: Path, journal: dict[str, Any]) -> int:
     """Put every journalled file back as it was; remove temps, new directories, the journal."""
     entries: Sequence[dict[str, Any]] = journal["entries"]
+    try:  # a journal committed by a hostile repository must not write outside the root
+        for rel in [*(e[k] for e in entries for k in ("path", "temp")), *journal.get("dirs", [])]:
+            scan.writable_path(root, str(rel))
+    except (ModelfoldError, KeyError, TypeError) as exc:
+        raise ModelfoldError(f"{root / JOURNAL} is not a journal modelfold wrote ({exc}); "
+                             "remove it by hand") from None
     for entry in entries:
         target = root / entry["path"]
         current = None if scan.symlink_in(root, entry["path"]) else _read(target)
@@ -179,6 +186,11 @@ def recover(root: Path) -> str | None:
     if not path.exists():  # killed while writing the journal: nothing was written yet
         (root / (JOURNAL + ".tmp")).unlink()
         return f"removed {JOURNAL}.tmp left by an --apply killed before it wrote anything"
+    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", "--", JOURNAL], cwd=root,
+                             capture_output=True)
+    if tracked.returncode == 0:
+        raise ModelfoldError(f"{path} is tracked by git, so modelfold did not leave it; remove it "
+                             "from the repository (modelfold never rolls back from a committed journal)")
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -201,3 +201,25 @@ def test_symlinked_canonical_module_says_it_is_a_link(tmp_path: Path) -> None:
     code, out, err = run("pkg.modern:User", "pkg.legacy:User", "--root", str(repo), "--dry-run")
     assert code == 2 and "pkg/modern.py is a symlink (to real_modern.py)" in err, err
     assert "not a mapped model class" not in err
+
+
+def test_a_committed_journal_naming_a_path_outside_the_root_is_refused(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "proj")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    entry = {"path": "../victim.txt", "temp": "x.tmp", "before": "cHduZWQK", "after": "0"}
+    (root / ".modelfold-journal").write_text(json.dumps({"version": 1, "entries": [entry], "dirs": []}))
+    code, _, err = run("pkg.modern:User", "pkg.legacy:User", "--root", str(root), "--apply")
+    assert code == 2 and "is not a journal modelfold wrote" in err, err
+    assert victim.read_text() == "keep me\n"
+
+
+def test_a_journal_tracked_by_git_is_never_rolled_back(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "proj")
+    entry = {"path": "README.md", "temp": "x.tmp", "before": "cHduZWQK", "after": "0"}
+    (root / ".modelfold-journal").write_text(json.dumps({"version": 1, "entries": [entry], "dirs": []}))
+    git(root, "add", ".modelfold-journal")
+    git(root, "commit", "-q", "-m", "hostile")
+    code, _, err = run("pkg.modern:User", "pkg.legacy:User", "--root", str(root), "--apply")
+    assert code == 2 and "is tracked by git" in err, err
+    assert (root / "README.md").read_text() == "mini project\n"
