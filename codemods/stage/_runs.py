@@ -60,9 +60,11 @@ def prune_stale(git_dir: Path, common_dir: Path) -> list[str]:
         if _alive(pid) and pid != os.getpid():
             continue
         removed = [f"scratch worktree {doc.get('tree')}"]
-        shutil.rmtree(str(doc.get("scratch", "")), ignore_errors=True)
+        scratch = Path(str(doc.get("scratch", "")))
+        if scratch.is_absolute() and scratch.name.startswith("modelfold-"):  # only what we create
+            shutil.rmtree(scratch, ignore_errors=True)
         lock = doc.get("lock")
-        if isinstance(lock, str) and (common_dir / lock).exists():
+        if isinstance(lock, str) and _owned_lock(lock) and (common_dir / lock).exists():
             (common_dir / lock).unlink()
             removed.append(f"the lock {lock}")
         marker.unlink(missing_ok=True)
@@ -72,6 +74,11 @@ def prune_stale(git_dir: Path, common_dir: Path) -> list[str]:
     if lines:
         subprocess.run(["git", f"--git-dir={git_dir}", "worktree", "prune"], capture_output=True)
     return lines
+
+
+def _owned_lock(lock: str) -> bool:
+    """A branch lock path as `note_lock` writes it: below refs/heads/, no way out of it."""
+    return lock.startswith("refs/heads/") and lock.endswith(".lock") and ".." not in lock.split("/")
 
 
 @contextmanager
