@@ -42,6 +42,7 @@ def check_branch(git_dir: Path, common_dir: Path, name: str, force: bool) -> str
     if below or above:
         other = (below or above)[0][len(HEADS):]
         raise ModelfoldError(f"branch name {name} collides with the existing branch {other}")
+    _refuse_lock(common_dir, name)
     if full not in refs:
         return None
     if not force:
@@ -55,9 +56,13 @@ def update_branch(git_dir: Path, common_dir: Path, name: str, commit: str, old: 
     done = _run(git_dir, "update-ref", "-m", "modelfold: stage migration", HEADS + name, commit, expected)
     if done.returncode == 0:
         return
+    _refuse_lock(common_dir, name)
+    first = (done.stderr.strip().splitlines() or ["update-ref failed"])[-1].removeprefix("fatal: ")
+    raise ModelfoldError(f"cannot update branch {name}: {first}")
+
+
+def _refuse_lock(common_dir: Path, name: str) -> None:
     lock = common_dir / (HEADS + name + ".lock")
     if lock.exists():
         raise ModelfoldError(f"{lock} exists: another git command is updating {name}, or one was "
                              "killed; remove the file if no git command is running")
-    first = (done.stderr.strip().splitlines() or ["update-ref failed"])[-1].removeprefix("fatal: ")
-    raise ModelfoldError(f"cannot update branch {name}: {first}")
