@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from codemods import scan
@@ -47,7 +48,24 @@ def plan_consolidation(
     files = scan.source_files(root, excludes) if files is None else files
     merged = merge(consolidation, root, index)
     changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import, texts=texts)
-    return Migration(consolidation, merged, changeset, schema_delta(consolidation, merged))
+    migration = Migration(consolidation, merged, changeset, schema_delta(consolidation, merged))
+    return _one_registry(root, migration, files, index)
+
+
+def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
+                  index: ModelIndex | None) -> Migration:
+    """Move the duplicate's dependents to the canonical registry, then prove every reference resolves.
+
+    Raises CannotMove or UnresolvedReferences (nothing written) when the change cannot configure.
+    """
+    from codemods.rebase import rebase_dependents
+    from codemods.resolve import check_resolves
+
+    index = index_files(root, files, importers=False) if index is None else index
+    changeset, moves = rebase_dependents(migration.consolidation, migration.merge, migration.changeset,
+                                         root, files, index)
+    check_resolves(root, files, changeset, index)
+    return replace(migration, changeset=changeset, registry_moves=moves)
 
 
 def plan_migration(

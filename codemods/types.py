@@ -255,6 +255,25 @@ class ClassDelta:
 
 
 @dataclass(frozen=True)
+class RegistryMove:
+    """A class of the duplicate's registry rebased onto the canonical one, so its references resolve."""
+
+    class_name: str
+    module: str  # where the class lives after the change
+    path: str
+    table: str | None
+    relates_to: str  # the class that ties it to the duplicate (the duplicate itself, or a moved class)
+    from_base: str
+    to_base: str
+    from_metadata: str
+    to_metadata: str
+
+    def describe(self) -> str:
+        """`UserProfile (relates to User)`."""
+        return f"{self.class_name} (relates to {self.relates_to})"
+
+
+@dataclass(frozen=True)
 class Migration:
     """One consolidation planned end to end: the plan, the merged class, every file it changes."""
 
@@ -262,6 +281,7 @@ class Migration:
     merge: MergeResult
     changeset: Changeset
     schema: tuple[ClassDelta, ...] = ()  # the merged table against each original class's table
+    registry_moves: tuple[RegistryMove, ...] = ()  # classes rebased onto the canonical registry
 
     @property
     def table(self) -> str:

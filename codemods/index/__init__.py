@@ -6,6 +6,6 @@
 - `_lookup`: where model classes live and which tables their foreign keys point at.
 """
 
-from codemods.index._index import build_index, find_model, index_files
+from codemods.index._index import build_index, find_model, index_files, index_texts
 
-__all__ = ["build_index", "find_model", "index_files"]
+__all__ = ["build_index", "find_model", "index_files", "index_texts"]

@@ -400,3 +400,25 @@ def _style(cls: ClassFact) -> Style:
     if styles <= {"mapped"}:
         return "mapped"
     return "mixed"
+
+
+def index_texts(
+    root: Path, files: Sequence[SourceFile], texts: dict[str, str], modules: Sequence[SourceFile]
+) -> ModelIndex:
+    """Index `files` as `texts` hold them (a planned change, before it is written).
+
+    Nothing is grepped or read for those files; other `modules` of the tree are read on demand
+    when a base is re-exported through them.
+    """
+    own = dict(texts)
+    candidates = [f for f in files if f.path in own and scan.mentions_any(own[f.path], MARKERS)]
+    facts, skipped = _parse_all(candidates, own)
+    resolver = _Resolver(root, {f.module: f for f in modules}, own, facts)
+    models, bases = resolver.collect()
+    return ModelIndex(
+        models=tuple(sorted(models, key=lambda m: (m.path, m.line))),
+        bases=tuple(sorted(bases, key=lambda b: b.qualname)),
+        files_scanned=len(files),
+        skipped=tuple(sorted(skipped + resolver.skipped, key=lambda s: s.path)),
+        modules=frozenset(f.module for f in modules),
+    )
