@@ -57,6 +57,8 @@ def migrate(
     # The pipeline (libcst, gitpython) loads here, not when the app starts.
     from codemods.merge import MergeConflictError
     from codemods.migrate import NothingToDo
+    from codemods.rebase import CannotMove
+    from codemods.resolve import UnresolvedReferences
 
     if dry_run and apply:
         output.fail("--dry-run and --apply exclude each other")
@@ -79,12 +81,16 @@ def migrate(
             output.note(f"conflict: {conflict.attribute} ({conflict.kind}): "
                         f"{conflict.canonical} vs {conflict.duplicate} [{conflict.duplicate_ref}]")
         output.fail(str(exc), output.EXIT_CONFLICT)
+    except (CannotMove, UnresolvedReferences) as exc:  # the result would not configure
+        output.fail(str(exc), output.EXIT_CONFLICT)
     except ModelfoldError as exc:
         output.fail(str(exc))
     if not migrations:
         output.note("nothing to do: no duplicate models found")
         raise typer.Exit(output.EXIT_OK)
     migrations = _schema_evidence(root, migrations, alembic_revision, database_url, python)
+    for line in report.registry_lines(migrations):
+        output.note(line)
     if dry_run:
         _dry_run(migrations, fmt)
     elif apply:

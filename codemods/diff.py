@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import io
+import tokenize
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -114,3 +116,36 @@ def apply_changeset(root: Path, changeset: Changeset) -> list[str]:
     from codemods.journal import apply_journaled
 
     return apply_journaled(root, changeset)
+
+
+def _string_rows(text: str) -> set[int] | None:
+    """1-based rows inside a multi-line string token (their whitespace is data); None: untokenizable."""
+    rows: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                rows.update(range(token.start[0], token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return rows
+
+
+def trim_added_whitespace(change: FileChange) -> FileChange:
+    """The change without trailing whitespace on the lines it adds (`git diff --check` clean).
+
+    Lines the file already had, and lines inside multi-line strings, are left as they are.
+    """
+    if not change.path.endswith(".py"):
+        return change
+    old = set((change.before or "").split("\n"))
+    lines = change.after.split("\n")
+    added = [i for i, line in enumerate(lines) if line != line.rstrip(" \t") and line not in old]
+    if not added:
+        return change
+    inside = _string_rows(change.after)
+    if inside is None:
+        return change
+    for i in added:
+        if i + 1 not in inside:
+            lines[i] = lines[i].rstrip(" \t")
+    return FileChange(change.path, change.before, "\n".join(lines), change.summary)

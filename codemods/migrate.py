@@ -12,7 +12,7 @@ from pathlib import Path
 
 from codemods import scan
 from codemods.detect import detect
-from codemods.diff import write_changes
+from codemods.diff import trim_added_whitespace, write_changes
 from codemods.index import find_model, index_files
 from codemods.merge import merge
 from codemods.rewrite import rewrite
@@ -64,6 +64,7 @@ def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
     index = index_files(root, files, importers=False) if index is None else index
     changeset, moves = rebase_dependents(migration.consolidation, migration.merge, migration.changeset,
                                          root, files, index)
+    changeset = replace(changeset, changes=tuple(trim_added_whitespace(c) for c in changeset.changes))
     check_resolves(root, files, changeset, index)
     return replace(migration, changeset=changeset, registry_moves=moves)
 

@@ -10,6 +10,7 @@ longer hold. They move: `class UserProfile(Base)` becomes `class UserProfile(Mod
 
 from __future__ import annotations
 
+import ast
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -65,8 +66,32 @@ def _links(m: ModelDef, by_name: dict[str, list[ModelDef]], by_table: dict[str, 
     return found
 
 
-def dependents(index: ModelIndex, duplicate: ModelDef) -> list[_Dependent]:
-    """Every model of the duplicate's registry (or MetaData) tied to it, directly or transitively."""
+def _table_fks(root: Path, table: ModelDef) -> list[str]:
+    """`users.id` of every ForeignKey in an imperative `Table("name", ...)` call (read with ast)."""
+    try:
+        tree = ast.parse(scan.read_text(root, table.path).lstrip("\ufeff"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == table.table):
+            found += [str(c.args[0].value) for c in ast.walk(node)
+                      if isinstance(c, ast.Call) and c.args and isinstance(c.args[0], ast.Constant)
+                      and isinstance(c.args[0].value, str) and (get_name(c.func) == "ForeignKey")]
+    return found
+
+
+def get_name(func: ast.expr) -> str:
+    """The called name of `ForeignKey(...)` or `sa.ForeignKey(...)`."""
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def dependents(index: ModelIndex, duplicate: ModelDef, root: Path | None = None) -> list[_Dependent]:
+    """Every model of the duplicate's registry (or MetaData) tied to it, directly or transitively.
+
+    With `root`, the foreign keys of imperative tables are read from their files too.
+    """
     same = [m for m in index.models if (m.kind == "class" and m.registry == duplicate.registry)
             or (m.kind == "table" and m.metadata == duplicate.metadata)]
     if duplicate.ref not in {m.ref for m in same}:
@@ -80,7 +105,10 @@ def dependents(index: ModelIndex, duplicate: ModelDef) -> list[_Dependent]:
             by_table.setdefault(m.table, []).append(m)
     neighbours: dict[str, list[ModelDef]] = {m.ref: [] for m in same}
     for m in same:
-        for other in _links(m, by_name, by_table):
+        linked = _links(m, by_name, by_table)
+        if m.kind == "table" and root is not None:
+            linked += [t for fk in _table_fks(root, m) for t in by_table.get(fk.split(".")[-2], [])]
+        for other in linked:
             if other.ref != m.ref:
                 neighbours[m.ref].append(other)
                 neighbours[other.ref].append(m)
@@ -249,7 +277,7 @@ def rebase_dependents(
         if dup.registry is None or canon.registry is None or (dup.registry, dup.metadata) == (
                 canon.registry, canon.metadata):
             continue
-        deps = [d for d in dependents(index, dup) if d.model.ref not in {x.ref for x in consolidation.duplicates}]
+        deps = [d for d in dependents(index, dup, root) if d.model.ref not in {x.ref for x in consolidation.duplicates}]
         if not deps:
             continue
         _refuse_unmovable(root, files, deps, canon)

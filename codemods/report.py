@@ -8,7 +8,16 @@ from dataclasses import asdict
 from typing import Any
 
 from codemods.diff import combine, file_diff
-from codemods.types import ClassDelta, Conflict, Migration, ModelDef, StageResult, TableDiff, Verification
+from codemods.types import (
+    ClassDelta,
+    Conflict,
+    Migration,
+    ModelDef,
+    RegistryMove,
+    StageResult,
+    TableDiff,
+    Verification,
+)
 
 
 def _error_prevented(m: Migration) -> str:
@@ -72,6 +81,28 @@ def _merged_section(m: Migration) -> list[str]:
         out += [f"- `{x.name}` from `{x.from_module}`" for x in m.merge.moved]
         out.append("")
     return out
+
+
+def registry_lines(migrations: Sequence[Migration]) -> list[str]:
+    """`moved to the canonical registry: UserProfile (relates to User), ...`, one line per consolidation."""
+    return [f"moved to the canonical registry: {', '.join(x.describe() for x in m.registry_moves)}"
+            for m in migrations if m.registry_moves]
+
+
+def _registry_section(moves: Sequence[RegistryMove]) -> list[str]:
+    """Classes rebased onto the canonical registry, and the tables that change MetaData."""
+    if not moves:
+        return []
+    out = ["## Moved to the canonical registry", "",
+           "These classes of the duplicate's registry relate to it; left there, their relationships "
+           "and foreign keys would not resolve. They now inherit the canonical base, in `Mapped[]` style:", ""]
+    out += [f"- `{x.class_name}` ({x.path}) relates to `{x.relates_to}`: `{x.from_base}` -> `{x.to_base}`"
+            for x in moves]
+    tables = [x for x in moves if x.table]
+    out += ["", "Tables that change MetaData (DDL unchanged; `create_all` and alembic's "
+            "`target_metadata` now find them on the canonical MetaData, no longer on the old one):", ""]
+    out += [f"- `{x.table}`: `{x.from_metadata}` -> `{x.to_metadata}`" for x in tables]
+    return out + [""]
 
 
 def _names(names: set[str]) -> str:
@@ -183,6 +214,7 @@ def markdown_report(
                    f"fails with `{_error_prevented(m)}`. After this change one class remains.")
         out += ["## The problem", "", problem, ""]
         out += _merged_section(m)
+        out += _registry_section(m.registry_moves)
         out += ["## Conflicts and resolutions", ""]
         out += [f"- {_conflict_line(x)}" for x in m.merge.conflicts] or ["None."]
         out += [""] + [f"Note: {n}" for n in m.merge.notes] + ([""] if m.merge.notes else [])
@@ -217,6 +249,8 @@ def changes_json(migrations: Sequence[Migration]) -> dict[str, Any]:
         "warnings": list(combined.warnings),
         "mentions": list(combined.mentions),
         "moved_names": [asdict(x) for m in migrations for x in m.merge.moved],
+        "registry_moves": [dict(asdict(x), summary=f"moved to the canonical registry: {x.describe()}")
+                           for m in migrations for x in m.registry_moves],
         "consolidations": [{"canonical": m.consolidation.canonical.ref, "table": m.table,
                             "duplicates": [d.ref for d in m.consolidation.duplicates]}
                            for m in migrations],

@@ -112,7 +112,7 @@ def _place(slots: list[_Slot], slot: _Slot) -> None:
         nxt = slots[at + 1]
         first = nxt.member.stmts[0]
         if not leading_lines(first):
-            stmts = (first.with_changes(leading_lines=[cst.EmptyLine()]), *nxt.member.stmts[1:])
+            stmts = (first.with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *nxt.member.stmts[1:])
             slots[at + 1] = _Slot(Member(nxt.member.name, nxt.member.kind, stmts, nxt.member.call,
                                          nxt.member.annotated), nxt.source)
 
