@@ -229,3 +229,48 @@ def test_score_of_untouched_and_hand_fixed_trees(tmp_path: Path) -> None:
     assert score.broken == [by_form["from_as"]]
     assert by_form["relative"] in score.wrong
     assert score.collateral == ["acme/db.py"]
+
+
+def test_two_bases_shape_is_the_incident() -> None:
+    tree, expected = generate.build_tree(200, seed=7, importers=13, two_bases=True)
+    assert expected.two_bases
+    assert "class ModernBase(DeclarativeBase):" in tree["acme/db.py"]
+    assert "Base = declarative_base()" in tree["acme/db.py"]
+    assert 'class User(ModernBase):\n    __tablename__ = "users"' in tree[expected.canonical_path]
+    legacy = tree[expected.old_path]
+    assert 'class User(Base):\n    __tablename__ = "users"' in legacy
+    assert "class UserProfile(Base):" in legacy and 'relationship("UserProfile"' in legacy
+    assert "class ApiKey(Base):" in tree["acme/api_keys/models.py"]
+    assert "class TrustScore(ModernBase):" in tree["acme/trust/models.py"]
+    # the default shape is unchanged by the option
+    assert generate.build_tree(200, seed=7, importers=13)[0] == generate.build_tree(
+        200, seed=7, importers=13, two_bases=False)[0]
+
+
+@pytest.mark.slow
+def test_scorer_configures_the_output_of_the_two_bases_shape(tmp_path: Path) -> None:
+    from codemods.diff import apply_changeset
+    from codemods.index import find_model, index_files
+    from codemods.merge import merge
+    from codemods.migrate import plan_migration
+    from codemods.rewrite import rewrite
+    from codemods.scan import source_files
+    from codemods.types import Consolidation
+
+    before, old_output, ours = tmp_path / "before", tmp_path / "old", tmp_path / "ours"
+    expected = generate.generate(before, 160, seed=4, importers=13, two_bases=True)
+    for tree in (old_output, ours):
+        generate.generate(tree, 160, seed=4, importers=13, two_bases=True)
+    assert "is not acme.auth.models.User" in _score.configure_error(before, expected)
+    # merge + rewrite alone (the output issue 19 reported) does not configure, and the scorer says so
+    files = source_files(old_output)
+    index = index_files(old_output, files)
+    fold = Consolidation(find_model(index, expected.canonical_ref), (find_model(index, expected.old_ref),))
+    apply_changeset(old_output, rewrite(fold, merge(fold, old_output, index), old_output, files))
+    assert "failed to locate a name" in _score.configure_error(old_output, expected)
+    migration = plan_migration(ours, expected.canonical_ref, [expected.old_ref])
+    assert {m.class_name for m in migration.registry_moves} >= {"UserProfile", "ApiKey"}
+    apply_changeset(ours, migration.changeset)
+    assert _score.configure_error(ours, expected) == ""
+    score = _score.score_tree(before, ours, expected)
+    assert score.right_count == score.total_count and not score.broken

@@ -136,3 +136,40 @@ def score_tree(before: Path, after: Path, expected: Any) -> Score:
         if not out_path.is_file() or out_path.read_bytes() != (before / path).read_bytes():
             score.collateral.append(path)
     return score
+
+
+CONFIGURE_PROBE = """
+import importlib, sys
+from sqlalchemy.orm import configure_mappers
+pkg, old, canonical, name, *models = sys.argv[1:]
+importlib.import_module(pkg + ".models")  # the registry module, as app startup does
+for module in models:  # then every module that maps a class
+    importlib.import_module(module)
+configure_mappers()
+if getattr(importlib.import_module(old), name) is not getattr(importlib.import_module(canonical), name):
+    sys.exit(f"{old}.{name} is not {canonical}.{name}")
+"""
+
+
+def configure_error(after: Path, expected: Any) -> str:
+    """Import a tool's output tree in a fresh interpreter and configure the mappers; '' when it runs.
+
+    Speed is only worth measuring on output that runs: the old and the canonical name must be one
+    class, and every relationship and foreign key of every registry must resolve.
+    """
+    import subprocess
+    import sys
+
+    models = sorted(
+        module_of(p.relative_to(after).as_posix())[0] for p in (after / expected.package).rglob("*.py")
+        if "__tablename__" in p.read_text("utf-8", "replace")
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", CONFIGURE_PROBE, expected.package, expected.old_module,
+         expected.canonical_module, expected.class_name, *models],
+        cwd=after, capture_output=True, text=True, timeout=300,
+    )
+    if run.returncode == 0:
+        return ""
+    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit {run.returncode}"

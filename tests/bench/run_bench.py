@@ -70,6 +70,7 @@ class Row:
     collateral: int = 0
     failed_files: int = 0
     note: str = ""
+    configures: str = ""  # "" when the output imports and configure_mappers() passes, else the error
     paired: float = 0.0  # anchors: median of (anchor wall / modelfold wall run just before it)
 
 
@@ -96,10 +97,12 @@ def median_run(argv: list[str], cwd: Path, repeat: int) -> tuple[Run, int]:
     return mid, len(runs)
 
 
-def make_tree(work: Path, files: int, seed: int, importers: int) -> tuple[Path, generate.Expected]:
-    """Generate and git-commit a tree."""
-    tree = work / f"tree_{files}_{importers}"
-    expected = generate.generate(tree, files, seed, importers=importers)
+def make_tree(
+    work: Path, files: int, seed: int, importers: int, two_bases: bool = False,
+) -> tuple[Path, generate.Expected]:
+    """Generate and git-commit a tree (`two_bases`: the incident's two registries)."""
+    tree = work / f"tree_{files}_{importers}{'_two_bases' if two_bases else ''}"
+    expected = generate.generate(tree, files, seed, importers=importers, two_bases=two_bases)
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=tree, check=True)
     subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
@@ -129,6 +132,9 @@ def scored(row: Row, tree: Path, out: Path, expected: generate.Expected) -> Row:
     row.forms_right = score.forms_right()
     row.per_form = {f: [score.right.get(f, 0), n] for f, n in sorted(score.total.items())}
     row.broken, row.collateral = len(score.broken), len(score.collateral)
+    row.configures = _score.configure_error(out, expected) or ""
+    if row.configures:
+        row.note = (row.note + "; " if row.note else "") + "does not configure: " + row.configures
     return row
 
 
@@ -255,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="write a files-vs-seconds PNG here")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--workdir", type=Path, help="keep the trees here (default: a temp dir)")
+    parser.add_argument("--two-bases", action="store_true",
+                        help="generate the incident's shape: canonical and duplicate on two registries")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     extra = [int(s) for s in args.same_importers.split(",") if s]
@@ -270,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     scaling: list[str] = []
     try:
         for files, importers in plan:
-            tree, expected = trees[files, importers] = make_tree(work, files, args.seed, importers)
+            tree, expected = trees[files, importers] = make_tree(work, files, args.seed, importers,
+                                                                 args.two_bases)
             print(f"# {files} files, {importers} importers: {tree}", file=sys.stderr, flush=True)
             rows += bench_ours(tree, expected, args.repeat, score=True)
             rows += bench_baselines(tree, expected, args.repeat)
