@@ -49,11 +49,11 @@ def plan_consolidation(
     merged = merge(consolidation, root, index)
     changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import, texts=texts)
     migration = Migration(consolidation, merged, changeset, schema_delta(consolidation, merged))
-    return _one_registry(root, migration, files, index, texts)
+    return _one_registry(root, migration, files, index)
 
 
 def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
-                  index: ModelIndex | None, texts: dict[str, str] | None = None) -> Migration:
+                  index: ModelIndex | None) -> Migration:
     """Move the duplicate's dependents to the canonical registry, then prove every reference resolves.
 
     Raises CannotMove or UnresolvedReferences (nothing written) when the change cannot configure.
@@ -65,7 +65,7 @@ def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
     changeset, moves = rebase_dependents(migration.consolidation, migration.merge, migration.changeset,
                                          root, files, index)
     changeset = replace(changeset, changes=tuple(trim_added_whitespace(c) for c in changeset.changes))
-    check_resolves(root, files, changeset, index, texts)
+    check_resolves(root, files, changeset, index)
     return replace(migration, changeset=changeset, registry_moves=moves)
 
 

@@ -22,7 +22,7 @@ from libcst.helpers import get_full_name_for_node
 from codemods import scan
 from codemods.convert import convert_module_text, drop_unused_imports
 from codemods.cst._imports import Binding, ImportPlanner, bindings
-from codemods.index._lookup import model_sites
+from codemods.index._lookup import ModelSite, model_sites
 from codemods.types import (
     Changeset,
     Consolidation,
@@ -156,6 +156,7 @@ class _Rebaser:
         self.summaries = {c.path: c.summary for c in self.changeset.changes}
         self.befores: dict[str, str | None] = {c.path: c.before for c in self.changeset.changes}
         self.moves: list[RegistryMove] = []
+        self.sites: dict[str, list[ModelSite]] | None = None
 
     def text(self, path: str) -> str:
         if path not in self.texts:
@@ -201,7 +202,7 @@ class _Rebaser:
             body.append(stmt)
         tree = planner.apply(tree.with_changes(body=body))
         text = scan.module_text(drop_unused_imports(tree, dropped))
-        sites = model_sites(self.root, {source.module: text}, self._model_files())
+        sites = self._sites()
         for dep in deps:
             text, _notes, _converted = convert_module_text(text, source.module, sites, dep.model.class_name)
             self.moves.append(RegistryMove(
@@ -239,9 +240,13 @@ class _Rebaser:
                              f"it inherits {written or 'nothing'}, not the duplicate's declarative base")
         return cls.with_changes(bases=bases)
 
-    def _model_files(self) -> list[SourceFile]:
-        paths = sorted({m.path for m in self.index.models} | {self.merged.canonical_path})
-        return [self.files[p] for p in paths if p in self.files]
+    def _sites(self) -> dict[str, list[ModelSite]]:
+        """Where each model class lives after the change (rebasing moves no class), read once."""
+        if self.sites is None:
+            paths = sorted({m.path for m in self.index.models} | {self.merged.canonical_path})
+            changed = {self.files[p].module: self.texts[p] for p in self.texts if p in self.files}
+            self.sites = model_sites(self.root, changed, [self.files[p] for p in paths if p in self.files])
+        return self.sites
 
     def changeset_out(self) -> Changeset:
         changes = [FileChange(p, self.befores.get(p), t, self.summaries.get(p, ""))
@@ -251,8 +256,7 @@ class _Rebaser:
 
 def _metadata_readers(root: Path, files: Sequence[SourceFile], tables: Sequence[str]) -> dict[str, str]:
     """Table -> a file that reads it by name through a MetaData (`metadata.tables["t"]`)."""
-    needles = [f'tables["{t}"]' for t in tables] + [f"tables['{t}']" for t in tables]
-    hits = scan.grep_files(root, needles)
+    hits = scan.grep_files(root, ["tables["])
     paths = sorted(hits) if hits is not None else [f.path for f in files]
     found: dict[str, str] = {}
     for path in paths:

@@ -1,9 +1,10 @@
 """Static check of a planned change: every reference between mapped classes still resolves.
 
-Nothing of the target is imported. The model files are indexed twice with stdlib `ast`, as they
-are and as the changeset would leave them, and each side's references are resolved the way
-SQLAlchemy resolves them at configure time: a relationship string within its class's registry,
-`back_populates` on the class it names, a foreign key or `secondary` within its table's MetaData.
+Nothing of the target is imported. The tree's index is compared with the same index where the
+changed files are read as the changeset would leave them (stdlib `ast`), and each side's
+references are resolved the way SQLAlchemy resolves them at configure time: a relationship
+string within its class's registry, `back_populates` on the class it names, a foreign key or
+`secondary` within its table's MetaData.
 A reference that resolved before and does not after refuses the change (nothing is written);
 what static reading could not resolve before (a lambda, a table defined elsewhere) is left alone.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codemods import scan
@@ -125,42 +126,26 @@ def _class_refs(
 
 def unresolved_after(
     root: Path, files: Sequence[SourceFile], changeset: Changeset, index: ModelIndex,
-    texts: dict[str, str] | None = None,
 ) -> tuple[Unresolved, ...]:
-    """References that resolve in the tree as it is and would not once the changeset is written."""
+    """References that resolve in the tree as `index` read it and would not once the changeset is written.
+
+    Only the changed files are read again: the other files' models are the index's.
+    """
     changed = {c.path: c for c in changeset.changes}
-    model_paths = {m.path for m in index.models} | {b.path for b in index.bases} | set(changed)
     by_path = {f.path: f for f in files}
     for path in changed:
         if path not in by_path:
             module, is_package = scan.module_name(root, path)
             by_path[path] = SourceFile(path, module, is_package)
-    picked = [by_path[p] for p in sorted(model_paths) if p in by_path]
-    before: dict[str, str] = {}
-    for f in picked:
-        text = (texts or {}).get(f.path)
-        if text is None and f.path in changed:
-            text = changed[f.path].before
-        if text is None and f.path not in changed:
-            try:
-                text = scan.read_text(root, f.path)
-            except (OSError, UnicodeDecodeError):
-                continue
-        if text is not None:
-            before[f.path] = text
-    after = {p: t for p, t in before.items() if p not in changed}
-    after.update({p: c.after for p, c in changed.items()})
-    modules = list(by_path.values())
-    old = {u.key for u in unresolved(index_texts(root, picked, before, modules))}
-    new = unresolved(index_texts(root, picked, after, modules))
-    return tuple(u for u in new if u.key not in old)
+    rewritten = index_texts(root, [by_path[p] for p in sorted(changed)],
+                            {p: c.after for p, c in changed.items()}, list(by_path.values()))
+    after = replace(index, models=tuple(m for m in index.models if m.path not in changed) + rewritten.models)
+    old = {u.key for u in unresolved(index)}
+    return tuple(u for u in unresolved(after) if u.key not in old)
 
 
-def check_resolves(
-    root: Path, files: Sequence[SourceFile], changeset: Changeset, index: ModelIndex,
-    texts: dict[str, str] | None = None,
-) -> None:
+def check_resolves(root: Path, files: Sequence[SourceFile], changeset: Changeset, index: ModelIndex) -> None:
     """Raise UnresolvedReferences when the changeset would break a reference between models."""
-    broken = unresolved_after(root, files, changeset, index, texts)
+    broken = unresolved_after(root, files, changeset, index)
     if broken:
         raise UnresolvedReferences(broken)
