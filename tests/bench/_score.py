@@ -128,7 +128,7 @@ def score_tree(before: Path, after: Path, expected: Any) -> Score:
             score.right[ref.form] += 1
         else:
             score.wrong.append(ref.path)
-    skip = referencing | {expected.old_path, expected.canonical_path}
+    skip = referencing | {expected.old_path, expected.canonical_path} | set(getattr(expected, "rebased", ()))
     for path in sorted(p.relative_to(before).as_posix() for p in before.rglob("*.py")):
         if path in skip or ".git/" in path:
             continue
