@@ -164,7 +164,20 @@ def schema_text(migrations: Sequence[Migration]) -> str:
             verdict = "database migration needed" if d.needs_migration else "no database migration needed"
             lines.append(f"  from {d.original} ({d.path}): {verdict}")
             lines += [f"    {part}" for part in _delta_parts(d)]
+    lines += metadata_move_lines(migrations)
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def metadata_move_lines(migrations: Sequence[Migration]) -> list[str]:
+    """Tables that change MetaData with a rebased class: create_all and alembic see them elsewhere."""
+    lines: list[str] = []
+    for m in migrations:
+        moved = [x for x in m.registry_moves if x.table]
+        if moved:
+            lines.append(f"tables that change MetaData, {moved[0].from_metadata} -> {moved[0].to_metadata} "
+                         "(DDL unchanged; create_all and alembic's target_metadata find them on the new one):")
+            lines += [f"  {x.table} ({x.class_name}, {x.path})" for x in moved]
+    return lines
 
 
 def _schema_section(migrations: Sequence[Migration]) -> list[str]:

@@ -125,6 +125,9 @@ def test_branch_mode_end_to_end(staged: tuple[Path, int, dict[str, object], str]
     assert moves[0]["summary"] == "moved to the canonical registry: UserProfile (relates to User)"
     assert "## Moved to the canonical registry" in report
     assert "- `orders`: `crm.db.Base` -> `crm.db.ModernBase`" in report
+    from codemods.report import metadata_move_lines
+    migration = plan_migration(copy_fixture(root.parent / "again"), CANONICAL, [DUPLICATE])
+    assert "  orders (Order, crm/orders/models.py)" in metadata_move_lines([migration])
     branch = str(doc["branch"])
     check = subprocess.run(["git", "diff", "--check", f"main...{branch}"], cwd=root, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
