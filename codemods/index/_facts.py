@@ -25,6 +25,8 @@ class CallFact:
     first_arg: str | None = None
     metadata: str | None = None
     table_name: str | None = None
+    schema: str | None = None  # `schema="x"` of a Table(...) or MetaData(...)
+    metadata_schema: str | None = None  # `metadata=MetaData(schema="x")` given inline
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class ClassFact:
     abstract: bool
     table_call: CallFact | None
     metadata_attr: str | None
+    metadata_schema: str | None  # `metadata = MetaData(schema="x")` in the body
+    schema: str | None  # the "schema" option of a literal `__table_args__`
     columns: tuple[ColumnDef, ...]
     relationships: tuple[RelationshipDef, ...]
     members: tuple[MemberDef, ...]
@@ -138,12 +142,33 @@ def _call_fact(callee: str, call: ast.Call) -> CallFact:
     first = call.args[0] if call.args else None
     table_name = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
     meta_node = kw.get("metadata") or (call.args[1] if len(call.args) > 1 else None)
+    inline = isinstance(meta_node, ast.Call)
     return CallFact(
         callee=callee,
         first_arg=dotted(first) if first is not None else None,
-        metadata=dotted(meta_node) if meta_node is not None else None,
+        metadata=dotted(meta_node) if meta_node is not None and not inline else None,
         table_name=table_name,
+        schema=_schema_kw(call),
+        metadata_schema=_schema_kw(meta_node) if isinstance(meta_node, ast.Call) else None,
     )
+
+
+def _schema_kw(call: ast.Call) -> str | None:
+    """The literal `schema=` keyword of a call."""
+    value = next((k.value for k in call.keywords if k.arg == "schema"), None)
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+
+def table_args_schema(value: ast.expr | None) -> str | None:
+    """The "schema" entry of a literal `__table_args__` dict (alone or last in a tuple)."""
+    if isinstance(value, ast.Tuple) and value.elts:
+        value = value.elts[-1]
+    if not isinstance(value, ast.Dict):
+        return None
+    for key, item in zip(value.keys, value.values, strict=True):
+        if isinstance(key, ast.Constant) and key.value == "schema":
+            return item.value if isinstance(item, ast.Constant) and isinstance(item.value, str) else None
+    return None
 
 
 def _class_fact(node: ast.ClassDef) -> ClassFact:
@@ -157,6 +182,7 @@ def _class_fact(node: ast.ClassDef) -> ClassFact:
         decorators=tuple(d for dec in node.decorator_list if (d := dotted(dec))),
         tablename=body.tablename, dynamic_tablename=body.dynamic_tablename,
         abstract=body.abstract, table_call=body.table_call, metadata_attr=body.metadata_attr,
+        metadata_schema=body.metadata_schema, schema=body.schema,
         columns=tuple(body.columns), relationships=tuple(body.relationships),
         members=tuple(body.members), annotated=tuple(body.annotated),
     )
@@ -171,6 +197,8 @@ class _ClassBody:
         self.abstract = False
         self.table_call: CallFact | None = None
         self.metadata_attr: str | None = None
+        self.metadata_schema: str | None = None
+        self.schema: str | None = None
         self.columns: list[ColumnDef] = []
         self.relationships: list[RelationshipDef] = []
         self.members: list[MemberDef] = []
@@ -208,8 +236,12 @@ class _ClassBody:
             self.abstract = isinstance(value, ast.Constant) and value.value is True
         elif name == "__table__" and isinstance(value, ast.Call) and callee == "Table":
             self.table_call = _call_fact("Table", value)
+        elif name == "metadata" and isinstance(value, ast.Call):
+            self.metadata_schema = _schema_kw(value)  # a MetaData of its own: keyed by the class
         elif name == "metadata" and value is not None and dotted(value):
             self.metadata_attr = dotted(value)
+        elif name == "__table_args__":
+            self.schema = table_args_schema(value)
         if name.startswith("__") or name == "metadata":
             self.members.append(m.member_def(name, "dunder", stmt))
         elif isinstance(value, ast.Call) and callee in m.COLUMN_CALLS:

@@ -1,0 +1,52 @@
+"""Shared helpers for the shape fixtures (fixtures/shape_*): a git copy, the CLI, the project's tests.
+
+No tests here; tests/test_shapes_*.py import it. Every run goes through the real CLI in a
+subprocess and the fixture project's own tests run in another, as a user would run them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CLI = [sys.executable, "-c", "from cli.app import main; main()"]
+IGNORED = shutil.ignore_patterns("__pycache__", ".pytest_cache")
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in cwd and return its stdout."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def project(name: str, dest: Path) -> Path:
+    """A committed git copy of fixtures/<name> at dest."""
+    shutil.copytree(FIXTURES / name, dest, ignore=IGNORED)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
+    git(dest, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "fixture")
+    return dest
+
+
+def modelfold(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`modelfold ARGS` on tree (`--root` for migrate, the path for check/detect), in a fresh interpreter."""
+    where = ["--root", str(tree)] if args[0] == "migrate" else [str(tree)]
+    return subprocess.run([*CLI, *args, *where], capture_output=True, text=True, timeout=300)
+
+
+def own_tests(tree: Path) -> subprocess.CompletedProcess[str]:
+    """The fixture project's own tests, run in the tree."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tree, capture_output=True, text=True, timeout=300,
+    )
+
+
+def checkout_staged(tree: Path, result: subprocess.CompletedProcess[str]) -> str:
+    """Check out the branch a staging run printed; return its name."""
+    branch = next(line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("branch: "))
+    git(tree, "checkout", "-q", branch)
+    return branch
