@@ -50,3 +50,18 @@ def checkout_staged(tree: Path, result: subprocess.CompletedProcess[str]) -> str
     branch = next(line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("branch: "))
     git(tree, "checkout", "-q", branch)
     return branch
+
+
+Run = subprocess.CompletedProcess[str]
+
+
+def stage_and_test(name: str, dest: Path, *args: str) -> tuple[Run, Run | None]:
+    """Stage `migrate --auto ARGS` on a copy of fixtures/<name>; run its tests on the branch if staged."""
+    tree = project(name, dest)
+    before = own_tests(tree)
+    assert before.returncode != 0, f"{name}: the fixture's own tests must fail before the migration"
+    staged = modelfold(tree, "migrate", "--auto", *args)
+    if staged.returncode != 0:
+        return staged, None
+    checkout_staged(tree, staged)
+    return staged, own_tests(tree)

@@ -21,6 +21,14 @@ from codemods.cst._classbody import (
 )
 from codemods.cst._imports import ImportPlanner
 from codemods.index._lookup import backrefs_to, model_sites
+from codemods.merge._bases import (
+    Inherited,
+    TreeClasses,
+    base_qualnames,
+    declares_mapping,
+    inherited_members,
+    with_bases,
+)
 from codemods.merge._merge_support import (
     add_type_checking_imports,
     relationship_targets,
@@ -146,6 +154,11 @@ class _Merger:
         self.conflicts: list[Conflict] = []
         self.notes: list[str] = []
         self.carriers: dict[int, Carrier] = {}
+        self.tree_classes = TreeClasses(self.root, canon.model)
+        ancestry = self.tree_classes.ancestry(canon.model, canon.cls, canon.resolver)
+        self.inherited: dict[str, Inherited] = inherited_members(ancestry)
+        self.base_keys = {c.qualname for c in ancestry} | self._base_keys(0)
+        self.added_bases: list[cst.BaseExpression] = []
 
     def _members(self, index: int) -> list[Member]:
         source = self.sources[index]
@@ -188,10 +201,14 @@ class _Merger:
                           source.model.class_name, self.sources[0].model.module, self.planner)
         carrier.seed_from_canonical_imports()
         self.carriers[dup] = carrier
+        self._fold_bases(dup)
         for member in self._members(dup):
             if member.name in ("__tablename__", "__table_args__"):
                 continue
             at = self._find(member.name)
+            if at is None and member.name in self.inherited:
+                self._fold_over_inherited(member, dup)
+                continue
             if at is None:
                 _place(self.slots, _Slot(member, dup))
                 continue
@@ -211,6 +228,75 @@ class _Merger:
             if self.consolidation.policy is ConflictPolicy.KEEP_DUPLICATE:
                 self.slots[at] = _Slot(member, dup)
         self._table_args(dup)
+
+    def _base_keys(self, index: int) -> set[str]:
+        """The class's direct bases, each keyed by the tree class it names (else its qualified name)."""
+        source = self.sources[index]
+        keys = set()
+        for qualname in base_qualnames(source.model, source.cls, source.resolver):
+            found = self.tree_classes.find(qualname)
+            keys.add(found.qualname if found is not None else qualname)
+        return keys
+
+    def _fold_bases(self, dup: int) -> None:
+        """The duplicate's mixins the canonical lacks join its bases; their members count as the duplicate's."""
+        source = self.sources[dup]
+        fresh: list[cst.ClassDef] = []
+        for arg in source.cls.bases:
+            if arg.keyword is not None or arg.star:
+                continue
+            qualname = source.resolver.qualname(arg.value)
+            if qualname is None:
+                continue
+            [absolute] = base_qualnames(source.model, source.cls.with_changes(bases=[arg]), source.resolver)
+            found = self.tree_classes.find(absolute)
+            key = found.qualname if found is not None else absolute
+            if key in self.base_keys:
+                continue
+            if found is None:
+                if arg is not source.cls.bases[-1]:
+                    self.notes.append(f"{source.model.ref} inherits {absolute}, which is not a class of the "
+                                      "tree: not added to the canonical's bases; check its members")
+                continue
+            chain = [found, *self.tree_classes.ancestry(source.model, source.cls.with_changes(bases=[arg]),
+                                                         source.resolver)]
+            if any(declares_mapping(c) and c.qualname not in self.base_keys for c in chain):
+                continue  # the duplicate's own declarative base or a mapped parent
+            self.base_keys.add(key)
+            self.added_bases.append(arg.value)
+            self.carriers[dup].carry([arg.value])
+            fresh.append(found.cls)
+            self.notes.append(f"{source.model.ref} inherits {key}: added to the canonical's bases")
+        if not fresh:
+            return
+        added = self.tree_classes.ancestry(source.model, source.cls.with_changes(
+            bases=[cst.Arg(b) for b in self.added_bases]), source.resolver)
+        for name, theirs in inherited_members(added).items():
+            at = self._find(name)
+            ours = self.inherited.get(name)
+            if at is not None:
+                mine = self.slots[at]
+                same = member_key(theirs.member, theirs.resolver) == self._key(mine.member, mine.source)
+                text = mine.member.text()
+            elif ours is not None:
+                same = member_key(theirs.member, theirs.resolver) == member_key(ours.member, ours.resolver)
+                text = ours.member.text()
+            else:
+                continue
+            if not same:
+                self._conflict(name, theirs.member.kind, text, theirs.member.text(), dup,
+                               f"kept canonical: its {name} comes before {theirs.owner} in the MRO")
+
+    def _fold_over_inherited(self, member: Member, dup: int) -> None:
+        """A duplicate's body member that the canonical inherits: the inherited one is canonical."""
+        inherited = self.inherited[member.name]
+        if member.kind == "docstring":
+            return
+        if member_key(inherited.member, inherited.resolver) == self._key(member, dup):
+            return
+        self._conflict(member.name, member.kind, inherited.member.text(), member.text(), dup)
+        if self.consolidation.policy is ConflictPolicy.KEEP_DUPLICATE:
+            _place(self.slots, _Slot(member, dup))
 
     def _table_args(self, dup: int) -> None:
         at = self._find("__table_args__")
@@ -270,7 +356,7 @@ class _Merger:
             body.extend(new.stmts)
             if slot.source:
                 self.carriers[slot.source].carry(new.stmts)
-        cls = canon.cls.with_changes(body=canon.cls.body.with_changes(body=body))
+        cls = with_bases(canon.cls.with_changes(body=canon.cls.body.with_changes(body=body)), self.added_bases)
         tree = canon.tree.with_changes(body=[cls if s is canon.cls else s for s in canon.tree.body])
         for carrier in self.carriers.values():
             tree = drop_moved_imports(tree, carrier)
