@@ -36,7 +36,7 @@ from codemods.merge._merge_support import (
     unite_table_args,
 )
 from codemods.merge._moves import Carrier, drop_moved_imports, insert_moved
-from codemods.merge._tableargs import parse_table_args, single_column_index
+from codemods.merge._tableargs import parse_table_args, single_column_index, without_options
 from codemods.types import (
     Conflict,
     ConflictPolicy,
@@ -320,6 +320,21 @@ class _Merger:
         else:
             self.slots[at] = _Slot(merged, 0 if merged is mine else dup)
 
+    def drop_extend_existing(self) -> None:
+        """`extend_existing` only let the duplicate redefine the table: with it gone, it goes too."""
+        at = self._find("__table_args__")
+        if at is None:
+            return
+        slot = self.slots[at]
+        kept = without_options(slot.member, frozenset({"extend_existing"}), self.sources[0].tree.default_indent)
+        if kept is slot.member:
+            return
+        self.notes.append("dropped extend_existing from __table_args__: the duplicate class is gone")
+        if kept is None:
+            del self.slots[at]
+        else:
+            self.slots[at] = _Slot(kept, slot.source)
+
     def check_backrefs(self) -> None:
         """A backref from another model onto a name the merged class defines collides at configure time."""
         names = {s.member.name: s for s in self.slots}
@@ -385,6 +400,7 @@ def merge(consolidation: Consolidation, root: Path, index: ModelIndex | None = N
     for position in range(1, len(merger.sources)):
         merger.fold(position)
     merger.check_backrefs()
+    merger.drop_extend_existing()
     conflicts = tuple(merger.conflicts)
     if consolidation.policy is ConflictPolicy.FAIL and conflicts:
         raise MergeConflictError(conflicts)
