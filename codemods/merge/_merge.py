@@ -11,11 +11,9 @@ from codemods import scan
 from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
 from codemods.convert._convert_member import ConvertContext, convert_member
 from codemods.cst._classbody import (
-    KIND_ORDER,
     Member,
     Resolver,
     class_statements,
-    leading_lines,
     member_key,
     members,
 )
@@ -30,12 +28,26 @@ from codemods.merge._bases import (
     with_bases,
 )
 from codemods.merge._merge_support import (
+    Slot as _Slot,
+)
+from codemods.merge._merge_support import (
     add_type_checking_imports,
     relationship_targets,
     target_imports,
     unite_table_args,
+    validated_attributes,
+)
+from codemods.merge._merge_support import (
+    differences as _differences,
+)
+from codemods.merge._merge_support import (
+    place as _place,
+)
+from codemods.merge._merge_support import (
+    resolution as _resolution,
 )
 from codemods.merge._moves import Carrier, drop_moved_imports, insert_moved
+from codemods.merge._names import Rebinder
 from codemods.merge._tableargs import parse_table_args, single_column_index, without_options
 from codemods.types import (
     Conflict,
@@ -72,14 +84,6 @@ class _Source:
     impls: dict[str, cst.BaseExpression]
 
 
-@dataclass
-class _Slot:
-    """A member of the merged class and the module it comes from (0 = canonical)."""
-
-    member: Member
-    source: int
-
-
 def _load(root: Path, model: ModelDef) -> _Source:
     try:
         text = scan.read_text(root, model.path)
@@ -93,50 +97,6 @@ def _load(root: Path, model: ModelDef) -> _Source:
     if cls is None:
         raise ModelfoldError(f"no top-level class {model.class_name} in {model.path}")
     return _Source(model, tree, Resolver(tree), cls, local_type_impls(tree))
-
-
-def _place(slots: list[_Slot], slot: _Slot) -> None:
-    """Insert after the last member of the same kind, else after the nearest earlier kind."""
-    order = KIND_ORDER.index(slot.member.kind)
-    same = [i for i, s in enumerate(slots) if s.member.kind == slot.member.kind]
-    if same and slot.member.kind in ("column", "relationship"):
-        # joining a group: drop the blank lines that separated it from another group (comments stay)
-        first = slot.member.stmts[0]
-        lines = leading_lines(first)
-        while lines and lines[0].comment is None:
-            lines.pop(0)
-        stmts = (first.with_changes(leading_lines=lines), *slot.member.stmts[1:])
-        member = slot.member
-        slot = _Slot(Member(member.name, member.kind, stmts, member.call, member.annotated), slot.source)
-        slots.insert(same[-1] + 1, slot)
-        return
-    if same:
-        slots.insert(same[-1] + 1, slot)
-        return
-    lower = [i for i, s in enumerate(slots) if KIND_ORDER.index(s.member.kind) < order]
-    at = lower[-1] + 1 if lower else 0
-    slots.insert(at, slot)
-    if slot.member.kind == "docstring" and at + 1 < len(slots):
-        nxt = slots[at + 1]
-        first = nxt.member.stmts[0]
-        if not leading_lines(first):
-            stmts = (first.with_changes(leading_lines=[cst.EmptyLine()]), *nxt.member.stmts[1:])
-            slots[at + 1] = _Slot(Member(nxt.member.name, nxt.member.kind, stmts, nxt.member.call,
-                                         nxt.member.annotated), nxt.source)
-
-
-def _differences(ours: dict[str, str], theirs: dict[str, str]) -> str:
-    """`type String(320) vs String(255), default 'x' vs -` for two normalised column facts."""
-    keys = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
-    return ", ".join(f"{k} {ours.get(k) or '-'} vs {theirs.get(k) or '-'}" for k in keys)
-
-
-def _resolution(policy: ConflictPolicy) -> str:
-    return {
-        ConflictPolicy.KEEP_CANONICAL: "kept canonical",
-        ConflictPolicy.KEEP_DUPLICATE: "kept duplicate",
-        ConflictPolicy.FAIL: "failed: nothing written",
-    }[policy]
 
 
 @dataclass
@@ -159,6 +119,7 @@ class _Merger:
         self.inherited: dict[str, Inherited] = inherited_members(ancestry)
         self.base_keys = {c.qualname for c in ancestry} | self._base_keys(0)
         self.added_bases: list[cst.BaseExpression] = []
+        self.rebinders: dict[int, Rebinder] = {}
 
     def _members(self, index: int) -> list[Member]:
         source = self.sources[index]
@@ -201,9 +162,13 @@ class _Merger:
                           source.model.class_name, self.sources[0].model.module, self.planner)
         carrier.seed_from_canonical_imports()
         self.carriers[dup] = carrier
+        self.rebinders[dup] = Rebinder(source.tree, source.model.module, source.model.path.endswith("__init__.py"),
+                                       self.sources[0].tree, self.sources[0].model.module, self.planner)
         self._fold_bases(dup)
         for member in self._members(dup):
             if member.name in ("__tablename__", "__table_args__"):
+                continue
+            if self._validator_clash(member, dup):
                 continue
             at = self._find(member.name)
             if at is None and member.name in self.inherited:
@@ -287,6 +252,19 @@ class _Merger:
                 self._conflict(name, theirs.member.kind, text, theirs.member.text(), dup,
                                f"kept canonical: its {name} comes before {theirs.owner} in the MRO")
 
+    def _validator_clash(self, member: Member, dup: int) -> bool:
+        """A duplicate validator of an attribute the merged class already validates: a conflict."""
+        theirs = validated_attributes(member, self.sources[dup].resolver)
+        for at, slot in enumerate(self.slots) if theirs else ():
+            both = theirs & validated_attributes(slot.member, self.sources[slot.source].resolver)
+            if not both or slot.member.name == member.name:
+                continue
+            self._conflict(", ".join(sorted(both)), "validator", slot.member.text(), member.text(), dup)
+            if self.consolidation.policy is ConflictPolicy.KEEP_DUPLICATE:
+                self.slots[at] = _Slot(member, dup)
+            return True
+        return False
+
     def _fold_over_inherited(self, member: Member, dup: int) -> None:
         """A duplicate's body member that the canonical inherits: the inherited one is canonical."""
         inherited = self.inherited[member.name]
@@ -335,6 +313,18 @@ class _Merger:
         else:
             self.slots[at] = _Slot(kept, slot.source)
 
+    def _rebound(self, slot: _Slot) -> tuple[Member, Resolver]:
+        """A duplicate's member with names its module binds differently renamed to aliases."""
+        source = self.sources[slot.source]
+        if not slot.source:
+            return slot.member, source.resolver
+        rebinder = self.rebinders[slot.source]
+        stmts = rebinder.rebind(slot.member.stmts)
+        if stmts is None:
+            return slot.member, source.resolver
+        m = slot.member
+        return Member(m.name, m.kind, stmts, m.call, m.annotated), rebinder.resolver()
+
     def check_backrefs(self) -> None:
         """A backref from another model onto a name the merged class defines collides at configure time."""
         names = {s.member.name: s for s in self.slots}
@@ -363,9 +353,10 @@ class _Merger:
         converted: list[Member] = []
         for slot in self.slots:
             source = self.sources[slot.source]
-            ctx = ConvertContext(source.resolver, self.planner, canon.model.class_name, table, fks, sites,
+            member, resolver = self._rebound(slot)
+            ctx = ConvertContext(resolver, self.planner, canon.model.class_name, table, fks, sites,
                                  source.impls, canon.model.module)
-            new, notes = convert_member(slot.member, ctx)
+            new, notes = convert_member(member, ctx)
             self.notes.extend(notes)
             converted.append(new)
             body.extend(new.stmts)
@@ -373,10 +364,13 @@ class _Merger:
                 self.carriers[slot.source].carry(new.stmts)
         cls = with_bases(canon.cls.with_changes(body=canon.cls.body.with_changes(body=body)), self.added_bases)
         tree = canon.tree.with_changes(body=[cls if s is canon.cls else s for s in canon.tree.body])
-        for carrier in self.carriers.values():
+        for position, carrier in self.carriers.items():
+            rebinder = self.rebinders[position]
+            moved = carrier.moved_statements()
             tree = drop_moved_imports(tree, carrier)
-            tree = insert_moved(tree, carrier.moved_statements())
-            self.notes.extend(carrier.notes)
+            tree = insert_moved(tree, list(rebinder.rebind(moved) or moved))
+            self.notes.extend(n for n in carrier.notes if rebinder.keeps_note(n))
+            self.notes.extend(rebinder.notes)
         tree = self.planner.apply(tree)
         targets = relationship_targets(converted, canon.model.class_name)
         imports = target_imports(targets, sites, canon.model.module)
