@@ -32,6 +32,7 @@ from codemods.merge._merge_support import (
 )
 from codemods.merge._merge_support import (
     add_type_checking_imports,
+    after_named_members,
     relationship_targets,
     target_imports,
     unite_table_args,
@@ -351,7 +352,7 @@ class _Merger:
         sites = model_sites(self.root, sources=self.model_files)
         body: list[cst.BaseStatement] = []
         converted: list[Member] = []
-        for slot in self.slots:
+        for slot in after_named_members(self.slots):
             source = self.sources[slot.source]
             member, resolver = self._rebound(slot)
             ctx = ConvertContext(resolver, self.planner, canon.model.class_name, table, fks, sites,

@@ -23,6 +23,7 @@ from codemods.cst._classbody import (
 )
 from codemods.cst._imports import bindings
 from codemods.index._lookup import ModelSite
+from codemods.merge._moves import names_used
 from codemods.merge._tableargs import item_key, option_key, parse_table_args, render, single_column_index
 from codemods.types import ConflictPolicy
 
@@ -78,6 +79,23 @@ def resolution(policy: ConflictPolicy) -> str:
         ConflictPolicy.KEEP_DUPLICATE: "kept duplicate",
         ConflictPolicy.FAIL: "failed: nothing written",
     }[policy]
+
+
+def after_named_members(slots: list[Slot]) -> list[Slot]:
+    """The slots with `__mapper_args__` moved after the members it names (`version_id_col: version`)."""
+    at = next((i for i, s in enumerate(slots) if s.member.name == "__mapper_args__"), None)
+    if at is None:
+        return slots
+    used = set(names_used(slots[at].member.stmts))
+    last = max((i for i, s in enumerate(slots) if s.member.name in used), default=-1)
+    if last < at:
+        return slots
+    moved = slots[at]
+    stmt = moved.member.stmts[0]
+    stmts = (stmt.with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *moved.member.stmts[1:])
+    member = Member(moved.member.name, moved.member.kind, stmts, moved.member.call, moved.member.annotated)
+    rest = slots[:at] + slots[at + 1:]
+    return [*rest[:last], Slot(member, moved.source), *rest[last:]]
 
 
 def validated_attributes(member: Member, resolver: Resolver) -> frozenset[str]:
