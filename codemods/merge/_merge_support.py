@@ -72,7 +72,7 @@ def differences(ours: dict[str, str], theirs: dict[str, str]) -> str:
     return ", ".join(f"{k} {ours.get(k) or '-'} vs {theirs.get(k) or '-'}" for k in keys)
 
 
-def resolution(policy: ConflictPolicy) -> str:
+def resolution_of(policy: ConflictPolicy) -> str:
     """How a conflict was resolved under the policy, in words."""
     return {
         ConflictPolicy.KEEP_CANONICAL: "kept canonical",
