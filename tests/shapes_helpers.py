@@ -6,6 +6,7 @@ subprocess and the fixture project's own tests run in another, as a user would r
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,8 @@ def project(name: str, dest: Path) -> Path:
 def modelfold(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`modelfold ARGS` on tree (`--root` for migrate, the path for check/detect), in a fresh interpreter."""
     where = ["--root", str(tree)] if args[0] == "migrate" else [str(tree)]
-    return subprocess.run([*CLI, *args, *where], capture_output=True, text=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}  # the target has no virtualenv of its own
+    return subprocess.run([*CLI, *args, *where], capture_output=True, text=True, timeout=300, env=env)
 
 
 def own_tests(tree: Path) -> subprocess.CompletedProcess[str]:
