@@ -15,6 +15,7 @@ from pathlib import Path
 
 from codemods import scan
 from codemods.index._facts import MARKERS, ClassFact, FileFacts, file_facts
+from codemods.index._naming import Naming
 from codemods.types import (
     BaseDef,
     ModelDef,
@@ -166,7 +167,7 @@ def _parse_all(
     return facts, [r for r in results if isinstance(r, Skipped)]
 
 
-class _Resolver:
+class _Resolver(Naming):
     """Follows names across modules to decide what each class is."""
 
     def __init__(
@@ -216,6 +217,10 @@ class _Resolver:
             top = self._facts_of("")
             return (top, qualname) if top else None
         return None
+
+    def role_of(self, qualname: str) -> str:
+        """What the name denotes: "base", "model", "abstract", ..."""
+        return self.kind_of(qualname).role
 
     def kind_of(self, qualname: str, depth: int = 0) -> _Kind:
         """What the (qualified) name denotes, following imports and aliases."""
@@ -356,7 +361,10 @@ class _Resolver:
         if table is None and cls.table_call is not None:
             table = cls.table_call.table_name
             metadata = self._metadata_key(facts, cls.table_call.metadata) or metadata
-        if table is None and not cls.dynamic_tablename and not self._inherits_model(facts, cls):
+        inherits_model = self._inherits_model(facts, cls)
+        if table is None:
+            table = self.computed_table(facts, cls, inherits_model)
+        if table is None and not cls.dynamic_tablename and not inherits_model:
             table = _default_tablename(cls.name, kind.how)
         return ModelDef(
             ref=f"{facts.module}:{cls.name}", module=facts.module, class_name=cls.name,
@@ -365,63 +373,6 @@ class _Resolver:
             relationships=cls.relationships, members=cls.members,
             schema=self._class_schema(facts, cls, metadata),
         )
-
-    def _class_schema(self, facts: FileFacts, cls: ClassFact, metadata: str | None) -> str | None:
-        """The schema the class's table lands in: its own, a base's or mixin's, else the MetaData's."""
-        if cls.table_call is not None:
-            return cls.table_call.schema or self._metadata_schema(metadata)
-        declared = self._declared_schema(facts, cls, 0)
-        return declared or None if declared is not None else self._metadata_schema(metadata)
-
-    def _declared_schema(self, facts: FileFacts, cls: ClassFact, depth: int) -> str | None:
-        """The schema of the `__table_args__` the class sees ("" without one); None: none declared.
-
-        A mapped superclass's `__table_args__` is not inherited (SQLAlchemy skips it), a mixin's,
-        an abstract class's or the base's is.
-        """
-        if any(member.name == "__table_args__" for member in cls.members):
-            return cls.schema or ""
-        for base in cls.bases if depth < 20 else ():
-            qualname = self.qualify(facts, base)
-            found = self._class_of(qualname)
-            if found is None or self.kind_of(qualname).role == "model":
-                continue
-            schema = self._declared_schema(found[0], found[1], depth + 1)
-            if schema is not None:
-                return schema
-        return None
-
-    def _class_of(self, qualname: str) -> tuple[FileFacts, ClassFact] | None:
-        split = self._split(qualname)
-        if split is None:
-            return None
-        facts, name = split
-        if name in facts.imports:
-            return self._class_of(facts.imports[name]) if facts.imports[name] != qualname else None
-        cls = next((c for c in facts.classes if c.name == name), None)
-        return (facts, cls) if cls is not None else None
-
-    def _metadata_schema(self, key: str | None, depth: int = 0) -> str | None:
-        """`MetaData(schema="x")` behind a metadata key (a MetaData, a base, a Flask `db`)."""
-        split = self._split(key) if key is not None and depth < 20 else None
-        if split is None:
-            return None
-        facts, name = split
-        if name in facts.imports:
-            return self._metadata_schema(facts.imports[name], depth + 1)
-        if name in facts.calls:
-            call = facts.calls[name]
-            if self.qualify(facts, call.callee).rsplit(".", 1)[-1] == "MetaData":
-                return call.schema
-            if call.metadata_schema or call.metadata is None:
-                return call.metadata_schema
-            return self._metadata_schema(self.qualify(facts, call.metadata), depth + 1)
-        cls = next((c for c in facts.classes if c.name == name), None)
-        if cls is None:
-            return None
-        if cls.metadata_attr:
-            return self._metadata_schema(self.qualify(facts, cls.metadata_attr), depth + 1)
-        return cls.metadata_schema
 
     def _inherits_model(self, facts: FileFacts, cls: ClassFact) -> bool:
         return any(self.kind_of(self.qualify(facts, b)).role == "model" for b in cls.bases)
