@@ -112,7 +112,7 @@ def _attributes(model: ModelDef) -> dict[str, object]:
     for rel in model.relationships:
         out[rel.name] = dataclasses.replace(rel, source="", line=0, style="legacy")
     for member in model.members:
-        if member.kind not in {"docstring", "statement"} and member.name != "__tablename__":
+        if member.kind not in {"docstring", "statement"} and member.name not in {*out, "__tablename__"}:
             out[member.name] = (member.kind, member.source)
     return out
 

@@ -366,10 +366,14 @@ class _Resolver(Naming):
             table = self.computed_table(facts, cls, inherits_model)
         if table is None and not cls.dynamic_tablename and not inherits_model:
             table = _default_tablename(cls.name, kind.how)
+        columns = cls.columns
+        if kind.how == "SQLModel":
+            own = {c.name for c in columns}
+            columns += tuple(c for c in self.sqlmodel_fields(facts, cls) if c.name not in own)
         return ModelDef(
             ref=f"{facts.module}:{cls.name}", module=facts.module, class_name=cls.name,
             path=facts.path, line=cls.line, table=table, kind="class", registry=kind.registry,
-            metadata=metadata, style=_style(cls), columns=cls.columns,
+            metadata=metadata, style=_style(cls), columns=columns,
             relationships=cls.relationships, members=cls.members,
             schema=self._class_schema(facts, cls, metadata),
         )

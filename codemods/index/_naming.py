@@ -1,10 +1,13 @@
-"""Names the index computes rather than reads: a table's schema and a computed `__tablename__`."""
+"""What the index computes rather than reads: a table's schema, a computed `__tablename__`, and
+the fields a SQLModel table class declares or inherits from its non-table bases."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 from codemods.index._facts import ClassFact, FileFacts
+from codemods.types import ColumnDef
 
 
 class Naming:
@@ -31,6 +34,26 @@ class Naming:
             return None
         rule = self._inherited_rule(facts, cls, 0)
         return apply_rule(rule, cls.name) if rule else None
+
+    def sqlmodel_fields(self, facts: FileFacts, cls: ClassFact) -> tuple[ColumnDef, ...]:
+        """Annotated fields of a SQLModel table class and of the non-table classes it inherits from."""
+        found: dict[str, ColumnDef] = {}
+        chain = [(facts, cls)]
+        while chain and len(found) < 1000:
+            owner_facts, owner = chain.pop(0)
+            for member in owner.members:
+                if member.name in owner.annotated and member.name not in found:
+                    found[member.name] = ColumnDef(
+                        name=member.name, column_name=member.name, type=None, nullable=True,
+                        primary_key=False, unique=False, index=False, foreign_keys=(), default=_value(member.source),
+                        server_default=None, onupdate=None, style="mapped", source=member.source,
+                        line=member.line)
+            for base in owner.bases:
+                qualname = self.qualify(owner_facts, base)
+                parent = self._class_of(qualname) if self.role_of(qualname) == "sqlmodel" else None
+                if parent is not None:
+                    chain.append(parent)
+        return tuple(found.values())
 
     def _joined(self, facts: FileFacts, parts: tuple[tuple[str, str], ...]) -> str | None:
         out = ""
@@ -120,6 +143,15 @@ class Naming:
             return self._metadata_schema(self.qualify(facts, cls.metadata_attr), depth + 1)
         return cls.metadata_schema
 
+
+
+def _value(source: str) -> str | None:
+    """The assigned value of `name: T = value` (a SQLModel `Field(...)` or default), as text."""
+    try:
+        stmt = ast.parse(source).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    return ast.unparse(stmt.value) if isinstance(stmt, ast.AnnAssign) and stmt.value is not None else None
 
 
 def apply_rule(rule: tuple[str, ...], class_name: str) -> str | None:
