@@ -58,11 +58,13 @@ Run = subprocess.CompletedProcess[str]
 
 
 def stage_and_test(name: str, dest: Path, *args: str) -> tuple[Run, Run | None]:
-    """Stage `migrate --auto ARGS` on a copy of fixtures/<name>; run its tests on the branch if staged."""
+    """Stage `migrate ARGS` (`--auto` unless ARGS name the classes) on a copy of fixtures/<name>;
+    run its tests on the branch if staged."""
     tree = project(name, dest)
     before = own_tests(tree)
     assert before.returncode != 0, f"{name}: the fixture's own tests must fail before the migration"
-    staged = modelfold(tree, "migrate", "--auto", *args)
+    auto = [] if any(":" in a and not a.startswith("-") for a in args) else ["--auto"]
+    staged = modelfold(tree, "migrate", *auto, *args)
     if staged.returncode != 0:
         return staged, None
     checkout_staged(tree, staged)

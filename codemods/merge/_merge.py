@@ -13,6 +13,7 @@ from codemods.convert._convert_member import ConvertContext, convert_member
 from codemods.cst._classbody import Member
 from codemods.index._lookup import backrefs_to, model_sites
 from codemods.merge._bases import with_bases
+from codemods.merge._dataclass import dataclass_field
 from codemods.merge._merge_support import (
     Slot,
     add_type_checking_imports,
@@ -145,6 +146,9 @@ class _Merger(MergeState):
             ctx = ConvertContext(resolver, self.planner, canon.model.class_name, table, fks, sites,
                                  source.impls, canon.model.module)
             new, notes = convert_member(member, ctx)
+            if slot.source and self.is_dataclass:
+                new, note = dataclass_field(new)
+                notes += [note] if note else []
             self.notes.extend(notes)
             converted.append(new)
             body.extend(new.stmts)

@@ -19,6 +19,7 @@ from codemods.merge._bases import (
     declares_mapping,
     inherited_members,
 )
+from codemods.merge._dataclass import dataclass_mapped
 from codemods.merge._merge_support import Slot, place, resolution_of, validated_attributes
 from codemods.merge._moves import Carrier
 from codemods.merge._names import Rebinder
@@ -74,6 +75,8 @@ class MergeState:
         ancestry = self.tree_classes.ancestry(canon.model, canon.cls, canon.resolver)
         self.inherited: dict[str, Inherited] = inherited_members(ancestry)
         self.base_keys = {c.qualname for c in ancestry} | self._base_keys(0)
+        names = base_qualnames(canon.model, canon.cls, canon.resolver)
+        self.is_dataclass = dataclass_mapped(canon.cls, names, ancestry)
         self.added_bases: list[cst.BaseExpression] = []
         self.rebinders: dict[int, Rebinder] = {}
 
