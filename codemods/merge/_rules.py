@@ -79,6 +79,7 @@ class MergeState:
         self.is_dataclass = dataclass_mapped(canon.cls, names, ancestry)
         self.added_bases: list[cst.BaseExpression] = []
         self.rebinders: dict[int, Rebinder] = {}
+        self.indexed: dict[int, set[str]] = {}  # per source: columns a one-column Index covers
 
     def _members(self, index: int) -> list[Member]:
         source = self.sources[index]
@@ -98,13 +99,14 @@ class MergeState:
         return tuple(sorted(facts.items()))
 
     def _table_indexed(self, index: int) -> set[str]:
+        if index in self.indexed:
+            return self.indexed[index]
         source = self.sources[index]
         args = next((m for m in self._members(index) if m.name == "__table_args__"), None)
         parsed = parse_table_args(args) if args is not None else None
-        if parsed is None:
-            return set()
-        found = (single_column_index(item, source.resolver) for item in parsed.items)
-        return {c for c in found if c is not None}
+        found = (single_column_index(item, source.resolver) for item in parsed.items) if parsed else ()
+        self.indexed[index] = {c for c in found if c is not None}
+        return self.indexed[index]
 
     def _conflict(self, attribute: str, kind: str, canonical: str, duplicate: str, dup: int,
                   resolution: str | None = None) -> None:
