@@ -25,13 +25,14 @@ def detect(root: str | os.PathLike[str], excludes: Sequence[str] = ()) -> Detect
 
 
 def find_groups(index: ModelIndex) -> list[DuplicateGroup]:
-    """Tables claimed twice in one MetaData, then class names mapped twice in one registry."""
-    by_table: dict[str, dict[str | None, list[ModelDef]]] = defaultdict(lambda: defaultdict(list))
+    """Tables claimed twice in one MetaData and schema, then class names mapped twice in one registry."""
+    by_table: dict[tuple[str, str | None], dict[str | None, list[ModelDef]]] = defaultdict(
+        lambda: defaultdict(list))
     for model in index.models:
         if model.table is not None:
-            by_table[model.table][model.metadata].append(model)
+            by_table[(model.table, model.schema)][model.metadata].append(model)
     groups: list[DuplicateGroup] = []
-    for table, by_meta in by_table.items():
+    for (table, _schema), by_meta in by_table.items():
         unresolved = by_meta.pop(None, [])
         scopes = list(by_meta.items()) or [(None, [])]
         for scope, members in scopes:
@@ -111,7 +112,7 @@ def _attributes(model: ModelDef) -> dict[str, object]:
     for rel in model.relationships:
         out[rel.name] = dataclasses.replace(rel, source="", line=0, style="legacy")
     for member in model.members:
-        if member.kind not in {"docstring", "statement"} and member.name != "__tablename__":
+        if member.kind not in {"docstring", "statement"} and member.name not in {*out, "__tablename__"}:
             out[member.name] = (member.kind, member.source)
     return out
 

@@ -106,6 +106,7 @@ class ModelDef:
     columns: tuple[ColumnDef, ...] = ()
     relationships: tuple[RelationshipDef, ...] = ()
     members: tuple[MemberDef, ...] = ()
+    schema: str | None = None  # from __table_args__, a Table(schema=), a base or the MetaData
 
 
 @dataclass(frozen=True)

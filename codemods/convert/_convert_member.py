@@ -121,7 +121,8 @@ def _convert_column(member: Member, ctx: ConvertContext) -> tuple[cst.BaseStatem
     if args and ctx.resolver.func_name(args[0]) not in SCHEMA_ITEMS:
         type_node = args[0]
     if type_node is not None:
-        inferred = python_type(type_node, ctx.resolver.qualname, ctx.local_impls, ctx.imports.ref, code)
+        inferred = python_type(type_node, ctx.resolver.qualname, ctx.local_impls, ctx.imports.ref, code,
+                               kwarg(call, "default"))
         py, note = inferred.text, inferred.note
     else:
         py, note = _fk_python_type(call, ctx)

@@ -75,9 +75,27 @@ def python_type(
     local_impls: dict[str, cst.BaseExpression],
     ref: Ref,
     code: Callable[[cst.CSTNode], str],
+    default: cst.BaseExpression | None = None,
 ) -> PyType:
-    """The Python type an SQL type expression maps to, as annotation text."""
-    return _infer(node, qualname, local_impls, ref, code, depth=0)
+    """The Python type an SQL type expression maps to, as annotation text (`default=` refines JSON)."""
+    inferred = _infer(node, qualname, local_impls, ref, code, depth=0)
+    if inferred.text.startswith("dict[") and _makes_list(default):
+        return PyType(f"{ref('', 'list')}[{ref('typing', 'Any')}]", True)
+    return inferred
+
+
+def _makes_list(default: cst.BaseExpression | None) -> bool:
+    """`default=list`, `default=[]` or `default=lambda: [...]`: the JSON value is a list."""
+    if isinstance(default, cst.Lambda):
+        default = default.body
+    return (isinstance(default, cst.Name) and default.value == "list") or isinstance(default, cst.List)
+
+
+def _flask_type(full: str) -> bool:
+    """`db.Integer` on a Flask-SQLAlchemy `db`: the SQLAlchemy type it re-exports."""
+    owner, _, name = full.rpartition(".")
+    known = name in _BY_NAME or name in _JSON or name in ("Enum", "ARRAY")
+    return known and (owner.rsplit(".", 1)[-1] == "db" or owner.startswith("flask_sqlalchemy"))
 
 
 def _infer(
@@ -101,7 +119,7 @@ def _infer(
         if inner.known:
             return inner
         return PyType(ref("typing", "Any"), False, f"type {code(node)} unknown, annotated Any")
-    sqlalchemy_type = full.startswith("sqlalchemy") or (not full and not local)
+    sqlalchemy_type = full.startswith("sqlalchemy") or (not full and not local) or _flask_type(full)
     if not sqlalchemy_type:
         return PyType(ref("typing", "Any"), False, f"type {code(node)} unknown, annotated Any")
     if name == "Enum":

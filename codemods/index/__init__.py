@@ -3,6 +3,7 @@
 - `_facts`: per-file facts (classes, bases, members, imports), small picklable values.
 - `_members`: class-body members normalised so equivalent spellings compare equal.
 - `_index`: cross-module resolution of bases, registries and metadata into a `ModelIndex`.
+- `_naming`: schemas, computed `__tablename__`s and SQLModel fields, computed rather than read.
 - `_lookup`: where model classes live and which tables their foreign keys point at.
 """
 

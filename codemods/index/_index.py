@@ -15,6 +15,7 @@ from pathlib import Path
 
 from codemods import scan
 from codemods.index._facts import MARKERS, ClassFact, FileFacts, file_facts
+from codemods.index._naming import Naming
 from codemods.types import (
     BaseDef,
     ModelDef,
@@ -166,7 +167,7 @@ def _parse_all(
     return facts, [r for r in results if isinstance(r, Skipped)]
 
 
-class _Resolver:
+class _Resolver(Naming):
     """Follows names across modules to decide what each class is."""
 
     def __init__(
@@ -216,6 +217,10 @@ class _Resolver:
             top = self._facts_of("")
             return (top, qualname) if top else None
         return None
+
+    def role_of(self, qualname: str) -> str:
+        """What the name denotes: "base", "model", "abstract", ..."""
+        return self.kind_of(qualname).role
 
     def kind_of(self, qualname: str, depth: int = 0) -> _Kind:
         """What the (qualified) name denotes, following imports and aliases."""
@@ -326,6 +331,7 @@ class _Resolver:
                 ref=f"{facts.module}:{name}", module=facts.module, class_name=name, path=facts.path,
                 line=0, table=call.table_name, kind="table", registry=None,
                 metadata=self._metadata_key(facts, call.metadata), style="legacy",
+                schema=call.schema or self._metadata_schema(self._metadata_key(facts, call.metadata)),
             )]
         kind = self.kind_of(qualname)
         if kind.role in {"base", "flask"}:
@@ -355,13 +361,21 @@ class _Resolver:
         if table is None and cls.table_call is not None:
             table = cls.table_call.table_name
             metadata = self._metadata_key(facts, cls.table_call.metadata) or metadata
-        if table is None and not cls.dynamic_tablename and not self._inherits_model(facts, cls):
+        inherits_model = self._inherits_model(facts, cls)
+        if table is None:
+            table = self.computed_table(facts, cls, inherits_model)
+        if table is None and not cls.dynamic_tablename and not inherits_model:
             table = _default_tablename(cls.name, kind.how)
+        columns = cls.columns
+        if kind.how == "SQLModel":
+            own = {c.name for c in columns}
+            columns += tuple(c for c in self.sqlmodel_fields(facts, cls) if c.name not in own)
         return ModelDef(
             ref=f"{facts.module}:{cls.name}", module=facts.module, class_name=cls.name,
             path=facts.path, line=cls.line, table=table, kind="class", registry=kind.registry,
-            metadata=metadata, style=_style(cls), columns=cls.columns,
+            metadata=metadata, style=_style(cls), columns=columns,
             relationships=cls.relationships, members=cls.members,
+            schema=self._class_schema(facts, cls, metadata),
         )
 
     def _inherits_model(self, facts: FileFacts, cls: ClassFact) -> bool:

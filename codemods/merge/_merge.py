@@ -8,33 +8,31 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
-from codemods.convert import class_table, drop_unused_imports, local_type_impls, own_fk_tables
+from codemods.convert import class_table, drop_unused_imports, own_fk_tables
 from codemods.convert._convert_member import ConvertContext, convert_member
-from codemods.cst._classbody import (
-    KIND_ORDER,
-    Member,
-    Resolver,
-    class_statements,
-    leading_lines,
-    member_key,
-    members,
-)
-from codemods.cst._imports import ImportPlanner
+from codemods.cst._classbody import Member
 from codemods.index._lookup import backrefs_to, model_sites
+from codemods.merge._bases import with_bases
+from codemods.merge._dataclass import dataclass_field
 from codemods.merge._merge_support import (
+    Slot,
     add_type_checking_imports,
+    after_named_members,
+    differences,
+    place,
     relationship_targets,
     target_imports,
     unite_table_args,
 )
 from codemods.merge._moves import Carrier, drop_moved_imports, insert_moved
-from codemods.merge._tableargs import parse_table_args, single_column_index
+from codemods.merge._names import Rebinder
+from codemods.merge._rules import MergeState
+from codemods.merge._target import refuse_before_2
 from codemods.types import (
     Conflict,
     ConflictPolicy,
     Consolidation,
     MergeResult,
-    ModelDef,
     ModelfoldError,
     ModelIndex,
     MovedName,
@@ -53,134 +51,8 @@ class MergeConflictError(ModelfoldError):
         super().__init__(f"{len(conflicts)} merge conflict(s), nothing written: {names}")
 
 
-@dataclass(frozen=True)
-class _Source:
-    """One parsed model module: the class and what converting its members needs."""
-
-    model: ModelDef
-    tree: cst.Module
-    resolver: Resolver
-    cls: cst.ClassDef
-    impls: dict[str, cst.BaseExpression]
-
-
 @dataclass
-class _Slot:
-    """A member of the merged class and the module it comes from (0 = canonical)."""
-
-    member: Member
-    source: int
-
-
-def _load(root: Path, model: ModelDef) -> _Source:
-    try:
-        text = scan.read_text(root, model.path)
-    except OSError as exc:
-        raise ModelfoldError(f"cannot read {model.path}: {exc.strerror}") from exc
-    try:
-        tree = scan.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise ModelfoldError(f"cannot parse {model.path}: {exc.message}") from exc
-    cls = next((s for s in tree.body if isinstance(s, cst.ClassDef) and s.name.value == model.class_name), None)
-    if cls is None:
-        raise ModelfoldError(f"no top-level class {model.class_name} in {model.path}")
-    return _Source(model, tree, Resolver(tree), cls, local_type_impls(tree))
-
-
-def _place(slots: list[_Slot], slot: _Slot) -> None:
-    """Insert after the last member of the same kind, else after the nearest earlier kind."""
-    order = KIND_ORDER.index(slot.member.kind)
-    same = [i for i, s in enumerate(slots) if s.member.kind == slot.member.kind]
-    if same and slot.member.kind in ("column", "relationship"):
-        # joining a group: drop the blank lines that separated it from another group (comments stay)
-        first = slot.member.stmts[0]
-        lines = leading_lines(first)
-        while lines and lines[0].comment is None:
-            lines.pop(0)
-        stmts = (first.with_changes(leading_lines=lines), *slot.member.stmts[1:])
-        member = slot.member
-        slot = _Slot(Member(member.name, member.kind, stmts, member.call, member.annotated), slot.source)
-        slots.insert(same[-1] + 1, slot)
-        return
-    if same:
-        slots.insert(same[-1] + 1, slot)
-        return
-    lower = [i for i, s in enumerate(slots) if KIND_ORDER.index(s.member.kind) < order]
-    at = lower[-1] + 1 if lower else 0
-    slots.insert(at, slot)
-    if slot.member.kind == "docstring" and at + 1 < len(slots):
-        nxt = slots[at + 1]
-        first = nxt.member.stmts[0]
-        if not leading_lines(first):
-            stmts = (first.with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *nxt.member.stmts[1:])
-            slots[at + 1] = _Slot(Member(nxt.member.name, nxt.member.kind, stmts, nxt.member.call,
-                                         nxt.member.annotated), nxt.source)
-
-
-def _differences(ours: dict[str, str], theirs: dict[str, str]) -> str:
-    """`type String(320) vs String(255), default 'x' vs -` for two normalised column facts."""
-    keys = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
-    return ", ".join(f"{k} {ours.get(k) or '-'} vs {theirs.get(k) or '-'}" for k in keys)
-
-
-def _resolution(policy: ConflictPolicy) -> str:
-    return {
-        ConflictPolicy.KEEP_CANONICAL: "kept canonical",
-        ConflictPolicy.KEEP_DUPLICATE: "kept duplicate",
-        ConflictPolicy.FAIL: "failed: nothing written",
-    }[policy]
-
-
-@dataclass
-class _Merger:
-    consolidation: Consolidation
-    root: Path
-    model_files: tuple[SourceFile, ...] | None  # the files to read for other models; None: the whole tree
-
-    def __post_init__(self) -> None:
-        c = self.consolidation
-        self.sources = [_load(self.root, c.canonical)] + [_load(self.root, d) for d in c.duplicates]
-        canon = self.sources[0]
-        self.planner = ImportPlanner(canon.tree)
-        self.slots = [_Slot(m, 0) for m in self._members(0)]
-        self.conflicts: list[Conflict] = []
-        self.notes: list[str] = []
-        self.carriers: dict[int, Carrier] = {}
-
-    def _members(self, index: int) -> list[Member]:
-        source = self.sources[index]
-        return members(class_statements(source.cls), source.resolver)
-
-    def _find(self, name: str) -> int | None:
-        return next((i for i, s in enumerate(self.slots) if s.member.name == name), None)
-
-    def _key(self, member: Member, index: int) -> object:
-        """member_key, counting a one-column Index in __table_args__ as index=True."""
-        key = member_key(member, self.sources[index].resolver)
-        if member.kind != "column" or not isinstance(key, tuple):
-            return key
-        facts = dict(key)
-        if facts.get("index") != "True" and {member.name, facts.get("column_name")} & self._table_indexed(index):
-            facts["index"] = "True"
-        return tuple(sorted(facts.items()))
-
-    def _table_indexed(self, index: int) -> set[str]:
-        source = self.sources[index]
-        args = next((m for m in self._members(index) if m.name == "__table_args__"), None)
-        parsed = parse_table_args(args) if args is not None else None
-        if parsed is None:
-            return set()
-        found = (single_column_index(item, source.resolver) for item in parsed.items)
-        return {c for c in found if c is not None}
-
-    def _conflict(self, attribute: str, kind: str, canonical: str, duplicate: str, dup: int,
-                  resolution: str | None = None) -> None:
-        self.conflicts.append(Conflict(
-            attribute=attribute, kind=kind, canonical=canonical, duplicate=duplicate,
-            duplicate_ref=self.sources[dup].model.ref,
-            resolution=resolution or _resolution(self.consolidation.policy),
-        ))
-
+class _Merger(MergeState):
     def fold(self, dup: int) -> None:
         """Fold one duplicate's members into the slots."""
         source = self.sources[dup]
@@ -188,12 +60,20 @@ class _Merger:
                           source.model.class_name, self.sources[0].model.module, self.planner)
         carrier.seed_from_canonical_imports()
         self.carriers[dup] = carrier
+        self.rebinders[dup] = Rebinder(source.tree, source.model.module, source.model.path.endswith("__init__.py"),
+                                       self.sources[0].tree, self.sources[0].model.module, self.planner)
+        self._fold_bases(dup)
         for member in self._members(dup):
             if member.name in ("__tablename__", "__table_args__"):
                 continue
+            if self._validator_clash(member, dup) or self._same_column(member, dup):
+                continue
             at = self._find(member.name)
+            if at is None and member.name in self.inherited:
+                self._fold_over_inherited(member, dup)
+                continue
             if at is None:
-                _place(self.slots, _Slot(member, dup))
+                place(self.slots, Slot(member, dup))
                 continue
             mine = self.slots[at]
             if member.kind == "docstring":
@@ -207,9 +87,9 @@ class _Merger:
                 kind = "mapper_args"
             self._conflict(member.name, kind, mine.member.text(), member.text(), dup)
             if member.kind == "column" and isinstance(ours, tuple) and isinstance(theirs, tuple):
-                self.notes.append(f"{member.name} differs in {_differences(dict(ours), dict(theirs))}")
+                self.notes.append(f"{member.name} differs in {differences(dict(ours), dict(theirs))}")
             if self.consolidation.policy is ConflictPolicy.KEEP_DUPLICATE:
-                self.slots[at] = _Slot(member, dup)
+                self.slots[at] = Slot(member, dup)
         self._table_args(dup)
 
     def _table_args(self, dup: int) -> None:
@@ -230,9 +110,9 @@ class _Merger:
         if merged is None:
             return
         if at is None:
-            _place(self.slots, _Slot(merged, dup))
+            place(self.slots, Slot(merged, dup))
         else:
-            self.slots[at] = _Slot(merged, 0 if merged is mine else dup)
+            self.slots[at] = Slot(merged, 0 if merged is mine else dup)
 
     def check_backrefs(self) -> None:
         """A backref from another model onto a name the merged class defines collides at configure time."""
@@ -260,22 +140,29 @@ class _Merger:
         sites = model_sites(self.root, sources=self.model_files)
         body: list[cst.BaseStatement] = []
         converted: list[Member] = []
-        for slot in self.slots:
+        for slot in after_named_members(self.slots):
             source = self.sources[slot.source]
-            ctx = ConvertContext(source.resolver, self.planner, canon.model.class_name, table, fks, sites,
+            member, resolver = self.rebound(slot)
+            ctx = ConvertContext(resolver, self.planner, canon.model.class_name, table, fks, sites,
                                  source.impls, canon.model.module)
-            new, notes = convert_member(slot.member, ctx)
+            new, notes = convert_member(member, ctx)
+            if slot.source and self.is_dataclass:
+                new, note = dataclass_field(new)
+                notes += [note] if note else []
             self.notes.extend(notes)
             converted.append(new)
             body.extend(new.stmts)
             if slot.source:
                 self.carriers[slot.source].carry(new.stmts)
-        cls = canon.cls.with_changes(body=canon.cls.body.with_changes(body=body))
+        cls = with_bases(canon.cls.with_changes(body=canon.cls.body.with_changes(body=body)), self.added_bases)
         tree = canon.tree.with_changes(body=[cls if s is canon.cls else s for s in canon.tree.body])
-        for carrier in self.carriers.values():
+        for position, carrier in self.carriers.items():
+            rebinder = self.rebinders[position]
+            moved = carrier.moved_statements()
             tree = drop_moved_imports(tree, carrier)
-            tree = insert_moved(tree, carrier.moved_statements())
-            self.notes.extend(carrier.notes)
+            tree = insert_moved(tree, list(rebinder.rebind(moved) or moved))
+            self.notes.extend(n for n in carrier.notes if rebinder.keeps_note(n))
+            self.notes.extend(rebinder.notes)
         tree = self.planner.apply(tree)
         targets = relationship_targets(converted, canon.model.class_name)
         imports = target_imports(targets, sites, canon.model.module)
@@ -291,6 +178,7 @@ def merge(consolidation: Consolidation, root: Path, index: ModelIndex | None = N
     With the tree's `index`, only its model files are read for relationship targets and backrefs
     instead of the whole tree.
     """
+    refuse_before_2(root)
     files = None if index is None else tuple(
         SourceFile(path, module, path.endswith("__init__.py"))
         for path, module in sorted({(m.path, m.module) for m in index.models})
@@ -299,6 +187,7 @@ def merge(consolidation: Consolidation, root: Path, index: ModelIndex | None = N
     for position in range(1, len(merger.sources)):
         merger.fold(position)
     merger.check_backrefs()
+    merger.drop_extend_existing()
     conflicts = tuple(merger.conflicts)
     if consolidation.policy is ConflictPolicy.FAIL and conflicts:
         raise MergeConflictError(conflicts)

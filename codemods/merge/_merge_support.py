@@ -1,13 +1,15 @@
-"""Merge helpers: `__table_args__` union, relationship targets, TYPE_CHECKING imports."""
+"""Merge helpers: slots and their placement, `__table_args__` union, relationship targets, TYPE_CHECKING imports."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.cst._classbody import (
+    KIND_ORDER,
     Member,
     Resolver,
     assignment,
@@ -21,7 +23,93 @@ from codemods.cst._classbody import (
 )
 from codemods.cst._imports import bindings
 from codemods.index._lookup import ModelSite
+from codemods.merge._moves import names_used
 from codemods.merge._tableargs import item_key, option_key, parse_table_args, render, single_column_index
+from codemods.types import ConflictPolicy
+
+
+@dataclass
+class Slot:
+    """A member of the merged class and the module it comes from (0 = canonical)."""
+
+    member: Member
+    source: int
+
+
+def place(slots: list[Slot], slot: Slot) -> None:
+    """Insert after the last member of the same kind, else after the nearest earlier kind."""
+    order = KIND_ORDER.index(slot.member.kind)
+    same = [i for i, s in enumerate(slots) if s.member.kind == slot.member.kind]
+    if same and slot.member.kind in ("column", "relationship"):
+        # joining a group: drop the blank lines that separated it from another group (comments stay)
+        first = slot.member.stmts[0]
+        lines = leading_lines(first)
+        while lines and lines[0].comment is None:
+            lines.pop(0)
+        stmts = (first.with_changes(leading_lines=lines), *slot.member.stmts[1:])
+        member = slot.member
+        slot = Slot(Member(member.name, member.kind, stmts, member.call, member.annotated), slot.source)
+        slots.insert(same[-1] + 1, slot)
+        return
+    if same:
+        slots.insert(same[-1] + 1, slot)
+        return
+    lower = [i for i, s in enumerate(slots) if KIND_ORDER.index(s.member.kind) < order]
+    at = lower[-1] + 1 if lower else 0
+    slots.insert(at, slot)
+    if slot.member.kind == "docstring" and at + 1 < len(slots):
+        nxt = slots[at + 1]
+        first = nxt.member.stmts[0]
+        if not leading_lines(first):
+            stmts = (first.with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *nxt.member.stmts[1:])
+            slots[at + 1] = Slot(Member(nxt.member.name, nxt.member.kind, stmts, nxt.member.call,
+                                         nxt.member.annotated), nxt.source)
+
+
+def differences(ours: dict[str, str], theirs: dict[str, str]) -> str:
+    """`type String(320) vs String(255), default 'x' vs -` for two normalised column facts."""
+    keys = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+    return ", ".join(f"{k} {ours.get(k) or '-'} vs {theirs.get(k) or '-'}" for k in keys)
+
+
+def resolution_of(policy: ConflictPolicy) -> str:
+    """How a conflict was resolved under the policy, in words."""
+    return {
+        ConflictPolicy.KEEP_CANONICAL: "kept canonical",
+        ConflictPolicy.KEEP_DUPLICATE: "kept duplicate",
+        ConflictPolicy.FAIL: "failed: nothing written",
+    }[policy]
+
+
+def after_named_members(slots: list[Slot]) -> list[Slot]:
+    """The slots with `__mapper_args__` moved after the members it names (`version_id_col: version`)."""
+    at = next((i for i, s in enumerate(slots) if s.member.name == "__mapper_args__"), None)
+    if at is None:
+        return slots
+    used = set(names_used(slots[at].member.stmts))
+    last = max((i for i, s in enumerate(slots) if s.member.name in used), default=-1)
+    if last < at:
+        return slots
+    moved = slots[at]
+    stmt = moved.member.stmts[0]
+    stmts = (stmt.with_changes(leading_lines=[cst.EmptyLine(indent=False)]), *moved.member.stmts[1:])
+    member = Member(moved.member.name, moved.member.kind, stmts, moved.member.call, moved.member.annotated)
+    rest = slots[:at] + slots[at + 1:]
+    return [*rest[:last], Slot(member, moved.source), *rest[last:]]
+
+
+def validated_attributes(member: Member, resolver: Resolver) -> frozenset[str]:
+    """Attributes a `@validates("a", "b")` method validates (empty for anything else)."""
+    found: set[str] = set()
+    for stmt in member.stmts:
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        for deco in stmt.decorators:
+            call = deco.decorator
+            if isinstance(call, cst.Call) and resolver.func_name(call) == "validates":
+                found.update(v for v in map(string_value, positional(call)) if v is not None)
+    return frozenset(found)
+
 
 TableConflict = tuple[str, str, str, str, str]  # attribute, kind, canonical, duplicate, resolution
 

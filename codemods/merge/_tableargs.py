@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from codemods.cst._classbody import Member, Resolver, assignment_value, code, norm, positional, string_value
+from codemods.cst._classbody import (
+    Member,
+    Resolver,
+    assignment_value,
+    code,
+    leading_lines,
+    norm,
+    positional,
+    string_value,
+)
 
 
 @dataclass(frozen=True)
@@ -72,3 +81,17 @@ def option_key(element: cst.DictElement) -> str:
 def item_key(item: cst.BaseExpression) -> str:
     """Normalised text of a table-args item."""
     return norm(code(item))
+
+
+def without_options(member: Member, keys: frozenset[str], indent: str) -> Member | None:
+    """The `__table_args__` member without the dict entries named in keys (None: nothing left)."""
+    parsed = parse_table_args(member)
+    if parsed is None:
+        return member
+    kept = [o for o in parsed.options if string_value(o.key) not in keys]
+    if len(kept) == len(parsed.options):
+        return member
+    if not kept and not parsed.items:
+        return None
+    stmt = cst.parse_statement(render(list(parsed.items), kept, indent))
+    return Member("__table_args__", "dunder", (stmt.with_changes(leading_lines=leading_lines(member.stmts[0])),))
