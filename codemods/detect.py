@@ -16,6 +16,10 @@ UNRESOLVED_NOTE = (
     "the declarative base or MetaData of {refs} could not be resolved statically; "
     "grouped by table name alone"
 )
+ACROSS_NOTE = (
+    "one table name in different MetaData objects: no clash at run time, but two models of one "
+    "table; `migrate` merges them only when asked, with a warning"
+)
 
 
 def detect(root: str | os.PathLike[str], excludes: Sequence[str] = ()) -> Detection:
@@ -38,6 +42,10 @@ def find_groups(index: ModelIndex) -> list[DuplicateGroup]:
             members = members + unresolved
             if len(members) > 1:
                 groups.append(_group("table", table, scope, members, index))
+        if len(by_meta) > 1:  # one table name in several MetaData objects: shown, marked as such
+            spread = [m for members in by_meta.values() for m in members]
+            group = _group("table", table, ", ".join(sorted(str(k) for k in by_meta)), spread, index)
+            groups.append(dataclasses.replace(group, across_metadata=True, note=ACROSS_NOTE))
     seen = {frozenset(m.ref for m in g.models) for g in groups}
     by_name: dict[tuple[str, str], list[ModelDef]] = defaultdict(list)
     for model in index.models:

@@ -147,6 +147,8 @@ class DuplicateGroup:
     only_in: dict[str, tuple[str, ...]]
     differing: tuple[str, ...]
     note: str | None = None
+    # one table name in two or more MetaData objects: no runtime clash, but two models of one table
+    across_metadata: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,23 @@ class Migration:
     def table(self) -> str:
         """The table the group claims (or the class name when the model has none)."""
         return self.consolidation.canonical.table or self.consolidation.canonical.class_name
+
+
+@dataclass(frozen=True)
+class SkippedGroup:
+    """A duplicate group `migrate --auto` left alone, and why (one line)."""
+
+    title: str
+    refs: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class AutoPlan:
+    """`migrate --auto`: the migrations planned (chained) and the groups skipped, with reasons."""
+
+    migrations: tuple[Migration, ...]
+    skipped: tuple[SkippedGroup, ...] = ()
 
 
 @dataclass(frozen=True)
