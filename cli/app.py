@@ -1,4 +1,4 @@
-"""The `modelfold` typer app: each command lives in its own module and registers itself here."""
+"""The `modelfold` typer app: each command module registers its commands here (`register(app)`)."""
 
 from __future__ import annotations
 
