@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from codemods import scan
 from codemods.index import build_index
+from codemods.index._columns import table_indexed_columns, with_table_index
 from codemods.types import Detection, DuplicateGroup, ModelDef, ModelIndex
 
 STYLE_RANK = {"mapped": 2, "mixed": 1, "legacy": 0}
@@ -112,15 +113,17 @@ def choose_canonical(
 
 
 def _attributes(model: ModelDef) -> dict[str, object]:
-    """Each attribute's normalised definition, with position and spelling left out."""
+    """Each attribute's normalised definition (the one merge compares: `index._columns`)."""
     out: dict[str, object] = {}
+    table_args = next((m.source for m in model.members if m.name == "__table_args__"), "")
+    indexed = table_indexed_columns(table_args)
     for col in model.columns:
-        out[col.name] = dataclasses.replace(col, source="", line=0, style="legacy")
+        out[col.name] = ("column", with_table_index(col.name, col.spec, indexed))
     for rel in model.relationships:
-        out[rel.name] = dataclasses.replace(rel, source="", line=0, style="legacy")
+        out[rel.name] = ("relationship", rel.spec)
     for member in model.members:
         if member.kind not in {"docstring", "statement"} and member.name != "__tablename__":
-            out[member.name] = (member.kind, member.source)
+            out[member.name] = ("member", member.spec)
     return out
 
 

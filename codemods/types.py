@@ -61,6 +61,8 @@ class ColumnDef:
     style: Literal["legacy", "mapped"]
     source: str
     line: int
+    # the one normalised definition detect and merge compare (index._columns.column_spec)
+    spec: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class RelationshipDef:
     style: Literal["legacy", "mapped"]
     source: str
     line: int
+    spec: tuple[tuple[str, str], ...] = ()  # index._columns.relationship_spec
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class MemberDef:
     kind: str
     source: str
     line: int
+    spec: str = ""  # index._columns.code_spec
 
 
 @dataclass(frozen=True)

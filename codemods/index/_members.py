@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from codemods.index._columns import code_spec, column_spec, relationship_spec
 from codemods.types import ColumnDef, MemberDef, RelationshipDef
 
 COLUMN_CALLS = frozenset({"Column", "mapped_column"})
@@ -132,7 +133,7 @@ def column_def(
         default=_text(kw.get("default")), server_default=_text(kw.get("server_default")),
         onupdate=_text(kw.get("onupdate")),
         style="mapped" if annotation is not None else "legacy",
-        source=ast.unparse(stmt), line=stmt.lineno,
+        source=ast.unparse(stmt), line=stmt.lineno, spec=column_spec(name, call, annotation),
     )
 
 
@@ -157,7 +158,7 @@ def relationship_def(
         uselist=_const(kw.get("uselist")) if isinstance(_const(kw.get("uselist")), bool) else None,  # type: ignore[arg-type]
         lazy=_str_or_none(kw.get("lazy")),
         style="mapped" if annotation is not None else "legacy",
-        source=ast.unparse(stmt), line=stmt.lineno,
+        source=ast.unparse(stmt), line=stmt.lineno, spec=relationship_spec(call, annotation),
     )
 
 
@@ -179,4 +180,5 @@ def function_kind(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 
 def member_def(name: str, kind: str, stmt: ast.stmt) -> MemberDef:
     """Any non-column, non-relationship member."""
-    return MemberDef(name=name, kind=kind, source=ast.unparse(stmt), line=stmt.lineno)
+    source = ast.unparse(stmt)
+    return MemberDef(name=name, kind=kind, source=source, line=stmt.lineno, spec=code_spec(source))
