@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from codemods.index import _columns as c
 from codemods.index import _members as m
 from codemods.scan import absolute_module
 from codemods.types import ColumnDef, MemberDef, RelationshipDef
@@ -198,7 +199,7 @@ class _ClassBody:
     def _attribute(
         self, name: str, stmt: ast.stmt, value: ast.expr | None, annotation: ast.expr | None
     ) -> None:
-        callee = m.last_name(value) if isinstance(value, ast.Call) else None
+        callee = c.last_name(value) if isinstance(value, ast.Call) else None
         if name == "__tablename__":
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 self.tablename = value.value
@@ -216,7 +217,7 @@ class _ClassBody:
             self.columns.append(m.column_def(name, stmt, value, annotation))
         elif isinstance(value, ast.Call) and callee in m.RELATIONSHIP_CALLS:
             self.relationships.append(m.relationship_def(name, stmt, value, annotation))
-        elif value is None and m.mapped_inner(annotation) is not None:
+        elif value is None and c.mapped_inner(annotation) is not None:
             self.columns.append(m.column_def(name, stmt, None, annotation))
         elif isinstance(value, ast.Call) and callee in m.PROPERTY_CALLS:
             self.members.append(m.member_def(name, callee or "property", stmt))
