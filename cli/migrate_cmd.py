@@ -65,7 +65,7 @@ def migrate(
     with output.guarded("migrate", fmt, verbose):
         given = {"--test-cmd": test_cmd is not None, "--branch": branch is not None,
                  "--python": python is not None, "--force": force}
-        run = _validate(refs or [], auto, root, dry_run, apply, strict, given, fmt, report_file, python)
+        run = _validate(refs or [], auto, root, dry_run, apply, strict, given, fmt, report_file, python, branch)
         plan = _plan(refs or [], auto, run.root, on_conflict, tuple(exclude or ()), warn_on_import, strict)
         if plan is None or not plan.migrations:
             _nothing(run, plan)
@@ -81,7 +81,7 @@ def migrate(
 
 def _validate(
     refs: list[str], auto: bool, root: Path, dry_run: bool, apply: bool, strict: bool,
-    given: dict[str, bool], fmt: Format, report_file: Path | None, python: str | None,
+    given: dict[str, bool], fmt: Format, report_file: Path | None, python: str | None, branch: str | None,
 ) -> Run:
     """Refuse bad or pointless options before anything is planned or created."""
     if dry_run and apply:
@@ -96,6 +96,8 @@ def _validate(
         raise usage_error("give CANONICAL and at least one DUPLICATE (or --auto)")
     if strict and not auto:
         raise usage_error("--strict applies only with --auto")
+    if given["--branch"]:
+        _check_branch_name(branch)
     resolved = scan.resolve_root(root)
     if report_file is not None:
         _check_report_path(report_file)
@@ -110,6 +112,18 @@ def _check_report_path(path: Path) -> None:
         raise CommandError(f"--report {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise CommandError(f"--report {path}: not writable")
+
+
+def _check_branch_name(branch: str | None) -> None:
+    import subprocess
+
+    name = branch or ""
+    try:
+        ok = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True).returncode == 0
+    except OSError:
+        ok = True  # no git: staging refuses on its own
+    if not ok:
+        raise CommandError(f"--branch {name!r} is not a valid git branch name")
 
 
 def _check_python(python: str) -> str:
@@ -243,7 +257,7 @@ def _finish(
             done = {"dry-run": "dry run", "apply": "applied", "stage": "staged"}[run.mode]
             tail = "; nothing was written" if run.mode == "dry-run" else ""
             output.note(f"{done}: {_summary(migrations)}{tail}")
-    code = ExitCode.FOUND if skipped else ExitCode.OK
+    code = ExitCode.FOUND if any(not s.across_metadata for s in skipped) else ExitCode.OK
     if not payload:
         payload = {**report.changes_json([]), "nothing_to_do": not skipped}
     payload = {**payload, "mode": run.mode, "skipped": [asdict(s) for s in skipped]}

@@ -59,14 +59,18 @@ def plan_consolidation(
 
 
 def metadata_warnings(consolidation: Consolidation) -> tuple[str, ...]:
-    """One warning per duplicate mapped on another MetaData/registry than the canonical class."""
+    """One warning per duplicate mapped on another MetaData (or registry) than the canonical class."""
     canon = consolidation.canonical
-    return tuple(
-        f"{dup.ref} is on MetaData {dup.metadata} and {canon.ref} on {canon.metadata}: the tables "
-        f"did not clash at run time; after the merge only {canon.metadata} has {canon.table!r}"
-        for dup in consolidation.duplicates
-        if dup.metadata is not None and canon.metadata is not None and dup.metadata != canon.metadata
-    )
+    out = []
+    for dup in consolidation.duplicates:
+        if dup.metadata is not None and canon.metadata is not None and dup.metadata != canon.metadata:
+            out.append(f"{dup.ref} is on MetaData {dup.metadata} and {canon.ref} on {canon.metadata}: the "
+                       f"tables did not clash at run time; after the merge only {canon.metadata} has "
+                       f"{canon.table!r}")
+        elif dup.registry is not None and canon.registry is not None and dup.registry != canon.registry:
+            out.append(f"{dup.ref} is in registry {dup.registry} and {canon.ref} in {canon.registry}: "
+                       f"relationships naming {dup.class_name!r} now resolve in {canon.registry}")
+    return tuple(out)
 
 
 def plan_migration(
@@ -164,8 +168,12 @@ def unmigratable(group: DuplicateGroup) -> str | None:
     modules = Counter(m.module for m in group.models)
     twice = sorted(mod for mod, count in modules.items() if count > 1)
     if twice:
-        return (f"defined more than once in module {twice[0]}; the later definition replaces the "
-                "earlier one at import: delete one by hand")
+        names = {m.class_name for m in group.models if m.module == twice[0]}
+        if len(names) == 1:
+            return (f"class {names.pop()} is defined twice in module {twice[0]}; the later definition "
+                    "replaces the earlier one at import: delete one by hand")
+        return (f"{' and '.join(sorted(names))} map one table in module {twice[0]}; folding classes "
+                "within one module is not supported: keep one by hand")
     if len({m.table for m in group.models}) > 1:
         return "the classes map different tables; only models of one table are merged"
     return None
@@ -210,7 +218,8 @@ def plan_groups(
                 reason = str(exc)
         if strict:
             raise ModelfoldError(f"{group_label(group)} cannot be migrated: {reason}")
-        skipped.append(SkippedGroup(group_label(group), tuple(m.ref for m in group.models), reason))
+        skipped.append(SkippedGroup(group_label(group), tuple(m.ref for m in group.models), reason,
+                                    group.across_metadata))
         return None
 
     if len(groups) <= 1:

@@ -282,6 +282,7 @@ class SkippedGroup:
     title: str
     refs: tuple[str, ...]
     reason: str
+    across_metadata: bool = False  # listed, but not a clash: it does not make `check` fail either
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cli_projects import (
     ARCHIVE,
+    DB,
     LEGACY_USERS,
     ORDERS,
     SERVICE,
@@ -64,6 +65,24 @@ def test_a_model_on_another_metadata_is_detected_marked_and_merged_with_a_warnin
     assert any("is on MetaData" in w for w in doc["warnings"])
 
 
+def test_two_bases_with_their_own_metadata_differ_and_a_shared_one_clashes(tmp_path: Path) -> None:
+    two_own = DB.replace("class ArchiveBase(DeclarativeBase):\n    metadata = MetaData()",
+                         "class ArchiveBase(DeclarativeBase):\n    metadata = MetaData()\n\n\n"
+                         "class ThirdBase(DeclarativeBase):\n    metadata = MetaData()")
+    third = ARCHIVE.replace("ArchiveBase", "ThirdBase").replace("class User", "class Person")
+    root = write_project(tmp_path / "own", {"app/db.py": two_own, "app/archive.py": ARCHIVE, "app/third.py": third},
+                         commit=False)
+    _, doc = cli_json("detect", str(root))
+    assert [g["across_metadata"] for g in doc["groups"]] == [True]  # two MetaData() objects, not one
+    shared = DB.replace("metadata = MetaData()", "metadata = Base.metadata")
+    root = write_project(tmp_path / "shared", {"app/db.py": shared, "app/users.py": USERS, "app/archive.py": ARCHIVE},
+                         commit=False)
+    code, out, _ = cli("check", str(root))
+    assert code == 1 and "table 'users' defined 2 times" in out
+    code, _, err = cli("migrate", "app.users:User", "app.archive:User", "--root", str(root), "--dry-run")
+    assert code == 0 and "warning: app.archive:User is in registry app.db.ArchiveBase" in err
+
+
 # item 3: every path and option is checked before anything is created
 
 
@@ -85,6 +104,15 @@ def test_missing_python_is_refused_with_one_line(tmp_path: Path) -> None:
                        "--python", str(tmp_path / "missing"))
     assert code == 2 and "--python" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+    assert state(root) == before
+
+
+def test_an_invalid_branch_name_is_refused_before_anything(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", DUPS)
+    before = state(root)
+    code, _, err = cli("migrate", "app.users:User", "app.legacy_users:User", "--root", str(root),
+                       "--branch", "bad..name")
+    assert code == 2 and "--branch 'bad..name' is not a valid git branch name" in err
     assert state(root) == before
 
 
@@ -132,7 +160,7 @@ def test_auto_migrates_what_it_can_and_lists_every_other_group_check_reports(mix
     assert "nothing to do" not in err
     assert "diff --git a/app/legacy_users.py b/app/legacy_users.py" in out
     assert "skipped table 'post_tags' (app.more_tags:post_tags, app.tags:post_tags): imperative Table" in err
-    assert "skipped table 'posts' (app.twice:Post, app.twice:Post): defined more than once in module app.twice" in err
+    assert "skipped table 'posts' (app.twice:Post, app.twice:Post): class Post is defined twice in module" in err
     _, doc = cli_json("migrate", "--auto", "--root", str(mixed_groups), "--dry-run")
     handled = {c["table"] for c in doc["consolidations"]} | {s["title"].split("'")[1] for s in doc["skipped"]}
     assert handled == {g["table"] for g in checked["groups"]}
@@ -144,6 +172,19 @@ def test_auto_strict_refuses_the_run_when_a_group_cannot_be_migrated(mixed_group
     assert code == 2 and out == ""
     assert "table 'post_tags' cannot be migrated: imperative Table" in err
     assert state(mixed_groups) == before
+
+
+def test_auto_lists_two_classes_of_one_table_in_one_module_and_other_metadata(tmp_path: Path) -> None:
+    two = TWICE.replace("class Post(Base):  # noqa: F811", "class Article(Base):")
+    root = write_project(tmp_path / "p", {"app/users.py": USERS, "app/archive.py": ARCHIVE, "app/twice.py": two},
+                         commit=False)
+    code, out, err = cli("migrate", "--auto", "--root", str(root), "--dry-run")
+    assert code == 1 and out == "", err
+    assert "Article and Post map one table in module app.twice; folding classes within one module" in err
+    assert "skipped table 'users' (app.archive:User, app.users:User): one table name in different MetaData" in err
+    root_across = write_project(tmp_path / "q", {"app/users.py": USERS, "app/archive.py": ARCHIVE}, commit=False)
+    code, _, err = cli("migrate", "--auto", "--root", str(root_across), "--dry-run")
+    assert code == 0 and "skipped table 'users'" in err  # listed, but no clash: check passes too
 
 
 # item 6: a dry-run diff of a subdirectory applies from the git top level

@@ -209,7 +209,8 @@ class _ClassBody:
             self.abstract = isinstance(value, ast.Constant) and value.value is True
         elif name == "__table__" and isinstance(value, ast.Call) and callee == "Table":
             self.table_call = _call_fact("Table", value)
-        elif name == "metadata" and value is not None and dotted(value):
+        elif name == "metadata" and value is not None and not isinstance(value, ast.Call) and dotted(value):
+            # a reference (`Base.metadata`, a module's MetaData); `MetaData()` is the class's own
             self.metadata_attr = dotted(value)
         if name.startswith("__") or name == "metadata":
             self.members.append(m.member_def(name, "dunder", stmt))
