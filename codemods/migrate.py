@@ -110,6 +110,9 @@ def plan_migration(
             raise ModelfoldError(
                 f"{dup.ref} maps table {dup.table!r} but {canon.ref} maps {canon.table!r}: "
                 "only models of one table are merged")
+    reason = unmergeable([canon, *found])
+    if reason is not None:
+        raise ModelfoldError(f"cannot fold {', '.join(d.ref for d in found)} into {canon.ref}: {reason}")
     return plan_consolidation(root, Consolidation(canon, tuple(found), policy), excludes=excludes,
                               warn_on_import=warn_on_import, files=files, index=index, texts=texts)
 
@@ -161,20 +164,29 @@ def unmigratable(group: DuplicateGroup) -> str | None:
     if group.across_metadata:
         return ("one table name in different MetaData objects (no clash at run time); "
                 "migrate it explicitly if they model one table")
-    tables = [m.ref for m in group.models if m.kind == "table"]
+    return unmergeable(group.models)
+
+
+def unmergeable(models: Sequence[ModelDef]) -> str | None:
+    """Why these models cannot be folded into one class (None when they can), in one line."""
+    tables = [m.ref for m in models if m.kind == "table"]
     if tables:
         return (f"imperative Table(...) definitions ({', '.join(tables)}) are not merged; "
                 "keep one Table and import it where the others are")
-    modules = Counter(m.module for m in group.models)
+    mapped = [m.ref for m in models if any(x.name == "__table__" for x in m.members)]
+    if mapped:
+        return (f"{', '.join(mapped)} maps an imperative Table through __table__; such classes are "
+                "not merged: fold the Table's columns in by hand")
+    modules = Counter(m.module for m in models)
     twice = sorted(mod for mod, count in modules.items() if count > 1)
     if twice:
-        names = {m.class_name for m in group.models if m.module == twice[0]}
+        names = {m.class_name for m in models if m.module == twice[0]}
         if len(names) == 1:
             return (f"class {names.pop()} is defined twice in module {twice[0]}; the later definition "
                     "replaces the earlier one at import: delete one by hand")
         return (f"{' and '.join(sorted(names))} map one table in module {twice[0]}; folding classes "
                 "within one module is not supported: keep one by hand")
-    if len({m.table for m in group.models}) > 1:
+    if len({m.table for m in models}) > 1:
         return "the classes map different tables; only models of one table are merged"
     return None
 

@@ -187,6 +187,35 @@ def test_auto_lists_two_classes_of_one_table_in_one_module_and_other_metadata(tm
     assert code == 0 and "skipped table 'users'" in err  # listed, but no clash: check passes too
 
 
+MAPPED_TABLE = """from sqlalchemy import Column, Integer, String, Table
+
+from app.db import Base
+
+
+class User(Base):
+    __table__ = Table(
+        "users", Base.metadata,
+        Column("id", Integer, primary_key=True), Column("email", String(255)),
+        extend_existing=True,
+    )
+"""
+
+
+def test_a_class_mapping_an_imperative_table_is_refused_with_the_group_named(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"app/users.py": USERS, "app/mapped.py": MAPPED_TABLE}, commit=False)
+    before = state_files(root)
+    code, out, err = cli("migrate", "app.users:User", "app.mapped:User", "--root", str(root), "--apply")
+    assert code == 2 and out == ""
+    assert "cannot fold app.mapped:User into app.users:User: app.mapped:User maps an imperative Table" in err
+    assert state_files(root) == before
+    code, _, err = cli("migrate", "--auto", "--root", str(root), "--dry-run")
+    assert code == 1 and "skipped table 'users' (app.mapped:User, app.users:User): app.mapped:User maps" in err
+
+
+def state_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 # item 6: a dry-run diff of a subdirectory applies from the git top level
 
 
