@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import detect_cmd, migrate_cmd, modernize_cmd, verify_cmd
+from cli import detect_cmd, migrate_cmd, modernize_cmd, output, verify_cmd
 
 app = typer.Typer(
     name="modelfold",

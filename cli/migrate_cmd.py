@@ -40,6 +40,11 @@ Force = Annotated[bool, typer.Option("--force", help="Replace an existing branch
 Python = Annotated[str | None, typer.Option(
     "--python", help="Interpreter that imports the target (default: its virtualenv, else modelfold's).")]
 
+AlembicRevision = Annotated[bool, typer.Option(
+    "--alembic-revision", help="Write an alembic revision for the merged tables (needs modelfold\\[alembic]).")]
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", help="List what this live database needs to match the merged models (modelfold\\[alembic]).")]
+
 STAGE_ONLY = ("--test-cmd", "--branch", "--python", "--force")
 
 
@@ -60,16 +65,19 @@ def migrate(
     fmt: FormatOpt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
     warn_on_import: WarnOnImport = False, force: Force = False, exclude: Exclude = None,
     python: Python = None, strict: Strict = False, verbose: Verbose = False,
+    alembic_revision: AlembicRevision = False, database_url: DatabaseUrl = None,
 ) -> None:
     """Fold DUPLICATE models into CANONICAL, rewrite every reference, and stage a git branch."""
     with output.guarded("migrate", fmt, verbose):
+        # --python also picks the interpreter alembic runs in, so it counts with those options
+        uses_python = alembic_revision or database_url is not None
         given = {"--test-cmd": test_cmd is not None, "--branch": branch is not None,
-                 "--python": python is not None, "--force": force}
+                 "--python": python is not None and not uses_python, "--force": force}
         run = _validate(refs or [], auto, root, dry_run, apply, strict, given, fmt, report_file, python, branch)
         plan = _plan(refs or [], auto, run.root, on_conflict, tuple(exclude or ()), warn_on_import, strict)
         if plan is None or not plan.migrations:
             _nothing(run, plan)
-        migrations = list(plan.migrations)
+        migrations = _schema_evidence(run, list(plan.migrations), alembic_revision, database_url, python)
         if run.mode == "dry-run":
             payload = _dry_run(run, migrations)
         elif run.mode == "apply":
@@ -89,7 +97,8 @@ def _validate(
     mode = "dry-run" if dry_run else "apply" if apply else "stage"
     if mode != "stage":
         for name in (n for n in STAGE_ONLY if given[n]):
-            raise usage_error(f"{name} has no effect with --{mode}: it applies only when staging a branch")
+            raise usage_error(f"{name} has no effect with --{mode}: it applies only when staging a branch"
+                              + (" (or with --alembic-revision/--database-url)" if name == "--python" else ""))
     if auto and refs:
         raise usage_error("--auto takes no CANONICAL/DUPLICATE arguments")
     if not auto and len(refs) < 2:
@@ -159,6 +168,22 @@ def _plan(
                            details={"conflicts": [asdict(c) for c in exc.conflicts]}) from None
 
 
+def _schema_evidence(
+    run: Run, migrations: list[Migration], revision: bool, url: str | None, python: str | None,
+) -> list[Migration]:
+    """Alembic (revision or "a revision is needed") and the live database's needs, on stderr."""
+    from codemods.alembic_support import database_ops, prepare
+
+    migrations, lines = prepare(run.root, migrations, revision=revision, python=python)
+    if url is not None:
+        ops = database_ops(run.root, migrations, url, python=python)
+        lines.append(f"database: {len(ops)} operation(s) needed to match the merged models"
+                     + "".join(f"\n  {op}" for op in ops) if ops else "database: matches the merged models")
+    for line in lines:
+        output.note(line)
+    return migrations
+
+
 def _nothing(run: Run, plan: AutoPlan | None) -> NoReturn:
     skipped = plan.skipped if plan is not None else ()
     if plan is not None and not skipped:
@@ -201,6 +226,7 @@ def _apply(run: Run, migrations: list[Migration]) -> dict[str, Any]:
     if not run.fmt.is_json:
         for path in written:
             sys.stdout.write(f"wrote {path}\n")
+        sys.stdout.write(report.schema_text(migrations))
     return {**report.changes_json(migrations), "written": written}
 
 
@@ -253,6 +279,8 @@ def _finish(
             output.note("not edited, but they name the old location: " + ", ".join(mentions))
         for s in skipped:
             output.note(f"skipped {s.title} ({', '.join(s.refs)}): {s.reason}")
+        if run.mode == "dry-run" and report.schema_text(migrations):
+            output.note(report.schema_text(migrations).rstrip("\n"))
         if migrations:
             done = {"dry-run": "dry run", "apply": "applied", "stage": "staged"}[run.mode]
             tail = "; nothing was written" if run.mode == "dry-run" else ""
@@ -281,7 +309,7 @@ def _staged_text(migrations: list[Migration], staged: StageResult) -> str:
     lines.append(f"conflicts: {len(conflicts)}")
     lines += [f"  {c.attribute} ({c.kind}): {c.resolution}" for c in conflicts]
     lines += [f"review:   git diff HEAD...{staged.branch}", f"rollback: git branch -D {staged.branch}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + report.schema_text(migrations)
 
 
 COMMANDS = {"migrate": migrate}
