@@ -1,21 +1,30 @@
-"""The `modelfold` typer app: each command lives in its own module and registers itself here."""
+"""The `modelfold` typer app: each command module registers its commands here (`register(app)`)."""
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
-from cli import detect_cmd, migrate_cmd, modernize_cmd, verify_cmd
+from cli import detect_cmd, migrate_cmd, modernize_cmd, output, verify_cmd
 
 app = typer.Typer(
     name="modelfold",
     help="Find duplicated SQLAlchemy models and fold them into one canonical class.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 for command_module in (detect_cmd, migrate_cmd, modernize_cmd, verify_cmd):
     command_module.register(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a crash outside a command body is still exit 4 and one line."""
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - the exit-code contract covers every crash
+        if "--verbose" in sys.argv:
+            raise
+        output.note(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)")
+        sys.exit(int(output.ExitCode.INTERNAL))

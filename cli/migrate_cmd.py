@@ -1,142 +1,289 @@
-"""`modelfold migrate`: plan, then preview (--dry-run), write (--apply) or stage a git branch."""
+"""`modelfold migrate`: plan, then preview (--dry-run), write (--apply) or stage a git branch.
+
+Every option is checked before anything is planned or created (`_validate`); the run itself is
+inside `output.guarded`, so each refusal is one line, an exit code and, with `--format json`,
+an error document.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from enum import Enum
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from cli import output
-from codemods import report
+from cli.options import Apply, DryRun, Exclude, Format, FormatOpt, Root, Verbose
+from cli.output import CommandError, ExitCode, usage_error
+from codemods import report, scan
 from codemods.diff import combine, render_diff
-from codemods.types import ConflictPolicy, Migration, ModelfoldError, StageResult
-
-
-class Format(str, Enum):
-    """Output format of the command."""
-
-    TEXT = "text"
-    JSON = "json"
-
+from codemods.types import AutoPlan, ConflictPolicy, Migration, SkippedGroup, StageResult
 
 Refs = Annotated[list[str] | None, typer.Argument(
     metavar="CANONICAL DUPLICATE...", show_default=False,
     help="dotted.module:ClassName of the class to keep, then the ones to fold into it.")]
 Auto = Annotated[bool, typer.Option("--auto", help="Fold every detected group into its recommended class.")]
-Root = Annotated[Path, typer.Option("--root", help="Root of the target tree.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the unified diff; change nothing.")]
-Apply = Annotated[bool, typer.Option("--apply", help="Write the files in place (all or none), no branch.")]
+Strict = Annotated[bool, typer.Option(
+    "--strict", help="With --auto: refuse the run when any group cannot be migrated (default: skip it).")]
 Branch = Annotated[str | None, typer.Option("--branch", help="Branch name (default modelfold/<table>-<hash>).")]
 OnConflict = Annotated[ConflictPolicy, typer.Option("--on-conflict", help="What to keep when the classes disagree.")]
-Fmt = Annotated[Format, typer.Option("--format", help="text or json.")]
 ReportFile = Annotated[Path | None, typer.Option("--report", help="Write a Markdown migration report to FILE.")]
-TestCmd = Annotated[str | None, typer.Option("--test-cmd", help="Run before and after, in the scratch worktree.")]
+TestCmd = Annotated[str | None, typer.Option(
+    "--test-cmd", help="Shell command run before and after in the scratch worktree (/bin/sh, cmd.exe on Windows).")]
 WarnOnImport = Annotated[bool, typer.Option("--warn-on-import", help="Make the shim emit a DeprecationWarning.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing branch of that name.")]
 Python = Annotated[str | None, typer.Option(
     "--python", help="Interpreter that imports the target (default: its virtualenv, else modelfold's).")]
-Exclude = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")]
+
 AlembicRevision = Annotated[bool, typer.Option(
     "--alembic-revision", help="Write an alembic revision for the merged tables (needs modelfold\\[alembic]).")]
 DatabaseUrl = Annotated[str | None, typer.Option(
     "--database-url", help="List what this live database needs to match the merged models (modelfold\\[alembic]).")]
 
+STAGE_ONLY = ("--test-cmd", "--branch", "--python", "--force")
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """The validated options of one `migrate` run."""
+
+    mode: str  # "dry-run", "apply" or "stage"
+    root: Path
+    fmt: Format
+    report_file: Path | None
+    python: str | None
+    start: str | None  # the commit HEAD was at before planning (stage mode): the branch is built on it
+
 
 def migrate(
     refs: Refs = None, auto: Auto = False, root: Root = Path("."), dry_run: DryRun = False,
     apply: Apply = False, branch: Branch = None, on_conflict: OnConflict = ConflictPolicy.KEEP_CANONICAL,
-    fmt: Fmt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
+    fmt: FormatOpt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
     warn_on_import: WarnOnImport = False, force: Force = False, exclude: Exclude = None,
-    python: Python = None, alembic_revision: AlembicRevision = False, database_url: DatabaseUrl = None,
+    python: Python = None, strict: Strict = False, verbose: Verbose = False,
+    alembic_revision: AlembicRevision = False, database_url: DatabaseUrl = None,
 ) -> None:
     """Fold DUPLICATE models into CANONICAL, rewrite every reference, and stage a git branch."""
-    # The pipeline (libcst, gitpython) loads here, not when the app starts.
-    from codemods.merge import MergeConflictError
-    from codemods.migrate import NothingToDo
-    from codemods.rebase import CannotMove
-    from codemods.resolve import UnresolvedReferences
+    with output.guarded("migrate", fmt, verbose):
+        # --python also picks the interpreter alembic runs in, so it counts with those options
+        uses_python = alembic_revision or database_url is not None
+        given = {"--test-cmd": test_cmd is not None, "--branch": branch is not None,
+                 "--python": python is not None and not uses_python, "--force": force}
+        run = _validate(refs or [], auto, root, dry_run, apply, strict, given, fmt, report_file, python, branch,
+                        tuple(exclude or ()), test_cmd)
+        plan = _plan(refs or [], auto, run.root, on_conflict, tuple(exclude or ()), warn_on_import, strict)
+        if plan is None or not plan.migrations:
+            _nothing(run, plan)
+        from codemods.checks import refuse_cr_only
 
+        refuse_cr_only([m.changeset for m in plan.migrations])
+        migrations = _schema_evidence(run, list(plan.migrations), alembic_revision, database_url, python)
+        for line in report.registry_lines(migrations):
+            output.note(line)
+        if run.mode == "dry-run":
+            payload = _dry_run(run, migrations)
+        elif run.mode == "apply":
+            payload = _apply(run, migrations)
+        else:
+            payload = _stage(run, migrations, branch, force, tuple(exclude or ()), test_cmd)
+        _finish(run, migrations, plan.skipped, payload)
+
+
+def _validate(
+    refs: list[str], auto: bool, root: Path, dry_run: bool, apply: bool, strict: bool,
+    given: dict[str, bool], fmt: Format, report_file: Path | None, python: str | None, branch: str | None,
+    excludes: tuple[str, ...], test_cmd: str | None,
+) -> Run:
+    """Refuse bad or pointless options before anything is planned or created; roll back an
+    interrupted --apply (the journal) and record HEAD for staging."""
+    from codemods.checks import preflight
     if dry_run and apply:
-        output.fail("--dry-run and --apply exclude each other")
-    excludes = tuple(exclude or ())
-    try:
-        from codemods.checks import preflight, refuse_cr_only
+        raise usage_error("--dry-run and --apply exclude each other")
+    mode = "dry-run" if dry_run else "apply" if apply else "stage"
+    if mode != "stage":
+        for name in (n for n in STAGE_ONLY if given[n]):
+            raise usage_error(f"{name} has no effect with --{mode}: it applies only when staging a branch"
+                              + (" (or with --alembic-revision/--database-url)" if name == "--python" else ""))
+    if auto and refs:
+        raise usage_error("--auto takes no CANONICAL/DUPLICATE arguments")
+    if not auto and len(refs) < 2:
+        raise usage_error("give CANONICAL and at least one DUPLICATE (or --auto)")
+    if strict and not auto:
+        raise usage_error("--strict applies only with --auto")
+    resolved = scan.resolve_root(root)
+    for line in preflight(resolved, branch=branch, report=report_file, test_cmd=test_cmd, python=python,
+                          excludes=excludes):
+        output.note(line)
+    if report_file is not None and not os.access(report_file.absolute().parent, os.W_OK):
+        raise CommandError(f"--report {report_file}: not writable")
+    start = None
+    if mode == "stage":
         from codemods.stage._stage import start_commit
 
-        for line in preflight(root, branch=branch, report=report_file, test_cmd=test_cmd,
-                              python=python, excludes=excludes):
-            output.note(line)
-        start = start_commit(root) if root.is_dir() else None
-        migrations = _plan(refs or [], auto, root, on_conflict, excludes, warn_on_import)
-        refuse_cr_only([m.changeset for m in migrations])
-    except NothingToDo as exc:
-        output.note(f"nothing to do: {exc}")
-        raise typer.Exit(output.EXIT_OK) from None
-    except MergeConflictError as exc:
-        for conflict in exc.conflicts:
-            output.note(f"conflict: {conflict.attribute} ({conflict.kind}): "
-                        f"{conflict.canonical} vs {conflict.duplicate} [{conflict.duplicate_ref}]")
-        output.fail(str(exc), output.EXIT_CONFLICT)
-    except (CannotMove, UnresolvedReferences) as exc:  # the result would not configure
-        output.fail(str(exc), output.EXIT_CONFLICT)
-    except ModelfoldError as exc:
-        output.fail(str(exc))
-    if not migrations:
-        output.note("nothing to do: no duplicate models found")
-        raise typer.Exit(output.EXIT_OK)
-    migrations = _schema_evidence(root, migrations, alembic_revision, database_url, python)
-    for line in report.registry_lines(migrations):
-        output.note(line)
-    if dry_run:
-        _dry_run(migrations, fmt)
-    elif apply:
-        _apply(root, migrations, fmt)
-    else:
-        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file, python, start)
-        return
-    if report_file is not None:
-        report_file.write_text(report.markdown_report(migrations), encoding="utf-8")
+        start = start_commit(resolved)
+    return Run(mode, resolved, fmt, report_file, python, start)
 
 
 def _plan(
     refs: list[str], auto: bool, root: Path, policy: ConflictPolicy, excludes: tuple[str, ...],
-    warn_on_import: bool,
-) -> list[Migration]:
-    from codemods.migrate import plan_auto, plan_migration
+    warn_on_import: bool, strict: bool,
+) -> AutoPlan | None:
+    """The migrations to run; None when the duplicates are already folded (a second run)."""
+    # The pipeline (libcst, gitpython) loads here, not when the app starts.
+    from codemods.merge import MergeConflictError
+    from codemods.migrate import NothingToDo, plan_groups, plan_migration
+    from codemods.rebase import CannotMove
+    from codemods.resolve import UnresolvedReferences
 
-    if auto:
-        if refs:
-            raise ModelfoldError("--auto takes no CANONICAL/DUPLICATE arguments")
-        return plan_auto(root, policy=policy, excludes=excludes, warn_on_import=warn_on_import)
-    if len(refs) < 2:
-        raise ModelfoldError("give CANONICAL and at least one DUPLICATE (or --auto)")
-    return [plan_migration(root, refs[0], refs[1:], policy=policy, excludes=excludes,
-                           warn_on_import=warn_on_import)]
+    try:
+        if auto:
+            return plan_groups(root, policy=policy, excludes=excludes, warn_on_import=warn_on_import,
+                               strict=strict)
+        return AutoPlan((plan_migration(root, refs[0], refs[1:], policy=policy, excludes=excludes,
+                                        warn_on_import=warn_on_import),))
+    except NothingToDo as exc:
+        output.note(f"nothing to do: {exc}")
+        return None
+    except MergeConflictError as exc:
+        for c in exc.conflicts:
+            output.note(f"conflict: {c.attribute} ({c.kind}): {c.canonical} vs {c.duplicate} [{c.duplicate_ref}]")
+        raise CommandError(str(exc), code="conflict", exit_code=ExitCode.CONFLICT,
+                           details={"conflicts": [asdict(c) for c in exc.conflicts]}) from None
+    except (CannotMove, UnresolvedReferences) as exc:  # the result would not configure
+        raise CommandError(str(exc), code="conflict", exit_code=ExitCode.CONFLICT) from None
 
 
 def _schema_evidence(
-    root: Path, migrations: list[Migration], revision: bool, url: str | None, python: str | None,
+    run: Run, migrations: list[Migration], revision: bool, url: str | None, python: str | None,
 ) -> list[Migration]:
     """Alembic (revision or "a revision is needed") and the live database's needs, on stderr."""
     from codemods.alembic_support import database_ops, prepare
 
-    try:
-        migrations, lines = prepare(root, migrations, revision=revision, python=python)
-        if url is not None:
-            ops = database_ops(root, migrations, url, python=python)
-            lines.append(f"database: {len(ops)} operation(s) needed to match the merged models"
-                         + "".join(f"\n  {op}" for op in ops) if ops else "database: matches the merged models")
-    except ModelfoldError as exc:
-        from rich.markup import escape
-
-        output.fail(escape(str(exc)))  # the message names modelfold[alembic]: not markup
+    migrations, lines = prepare(run.root, migrations, revision=revision, python=python)
+    if url is not None:
+        ops = database_ops(run.root, migrations, url, python=python)
+        lines.append(f"database: {len(ops)} operation(s) needed to match the merged models"
+                     + "".join(f"\n  {op}" for op in ops) if ops else "database: matches the merged models")
     for line in lines:
         output.note(line)
     return migrations
+
+
+def _nothing(run: Run, plan: AutoPlan | None) -> NoReturn:
+    skipped = plan.skipped if plan is not None else ()
+    if plan is not None and not skipped:
+        output.note("nothing to do: no duplicate models found")
+    if skipped:
+        output.note(f"no group could be migrated: {len(skipped)} skipped")
+    _finish(run, [], skipped, {})
+
+
+def _prefixed(migrations: list[Migration], prefix: str) -> list[Migration]:
+    """The migrations with paths relative to the git top level (root is `prefix` inside it)."""
+    if not prefix:
+        return migrations
+    out = []
+    for m in migrations:
+        cs = m.changeset
+        changes = tuple(dataclasses.replace(c, path=f"{prefix}/{c.path}") for c in cs.changes)
+        mentions = tuple(f"{prefix}/{p}" for p in cs.mentions)
+        out.append(dataclasses.replace(m, changeset=dataclasses.replace(cs, changes=changes, mentions=mentions)))
+    return out
+
+
+def _dry_run(run: Run, migrations: list[Migration]) -> dict[str, Any]:
+    from codemods.migrate import repo_prefix
+
+    shown = _prefixed(migrations, repo_prefix(run.root))
+    if not run.fmt.is_json:
+        diff = render_diff(combine([m.changeset for m in shown]))
+        if (sys.stdout.isatty() or os.environ.get("FORCE_COLOR")) and output.stdout.is_terminal:
+            from rich.syntax import Syntax
+
+            output.stdout.print(Syntax(diff, "diff", theme="ansi_dark", word_wrap=False))
+        else:
+            sys.stdout.write(diff)
+    return report.changes_json(shown)
+
+
+def _apply(run: Run, migrations: list[Migration]) -> dict[str, Any]:
+    from codemods.journal import apply_migrations
+
+    moved = [d.class_name for m in migrations for d in m.consolidation.duplicates]
+    written = apply_migrations(run.root, [m.changeset for m in migrations], moved)
+    if not run.fmt.is_json:
+        for path in written:
+            sys.stdout.write(f"wrote {path}\n")
+        sys.stdout.write(report.schema_text(migrations))
+    return {**report.changes_json(migrations), "written": written}
+
+
+def _stage(
+    run: Run, migrations: list[Migration], branch: str | None, force: bool, excludes: tuple[str, ...],
+    test_cmd: str | None,
+) -> dict[str, Any]:
+    from codemods.stage import VerificationFailed, stage
+
+    try:
+        staged = stage(run.root, migrations, branch=branch, force=force, excludes=excludes,
+                       test_cmd=test_cmd, python=run.python, base=run.start, note=output.note)
+    except VerificationFailed as exc:
+        for msg in exc.verification.messages:
+            output.note(f"verify: {msg}")
+        _write_report(run, report.markdown_report(migrations, verification=exc.verification))
+        raise CommandError(f"{exc}; no branch was created", code="verification_failed",
+                           exit_code=ExitCode.CONFLICT,
+                           details={"verification": asdict(exc.verification)}) from None
+    _write_report(run, report.markdown_report(migrations, staged))
+    if not run.fmt.is_json:
+        sys.stdout.write(_staged_text(migrations, staged))
+    return report.staged_json(migrations, staged)
+
+
+def _write_report(run: Run, text: str) -> None:
+    if run.report_file is None:
+        return
+    try:
+        run.report_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write --report {run.report_file}: {exc.strerror or exc}") from None
+
+
+def _finish(
+    run: Run, migrations: list[Migration], skipped: tuple[SkippedGroup, ...], payload: dict[str, Any],
+) -> NoReturn:
+    """Notes for people, the report, the JSON document, and the exit code (1 when groups were skipped)."""
+    combined = combine([m.changeset for m in migrations])
+    if run.mode != "stage" and migrations:
+        _write_report(run, report.markdown_report(migrations))
+    if not run.fmt.is_json:
+        for m in migrations:
+            for c in m.merge.conflicts:
+                output.note(f"conflict: {c.attribute} ({c.kind}) -> {c.resolution}")
+        for w in combined.warnings:
+            output.note(f"warning: {w}")
+        mentions = payload.get("mentions", combined.mentions)
+        if mentions:
+            output.note("not edited, but they name the old location: " + ", ".join(mentions))
+        for s in skipped:
+            output.note(f"skipped {s.title} ({', '.join(s.refs)}): {s.reason}")
+        if run.mode == "dry-run" and report.schema_text(migrations):
+            output.note(report.schema_text(migrations).rstrip("\n"))
+        if migrations:
+            done = {"dry-run": "dry run", "apply": "applied", "stage": "staged"}[run.mode]
+            tail = "; nothing was written" if run.mode == "dry-run" else ""
+            output.note(f"{done}: {_summary(migrations)}{tail}")
+    code = ExitCode.FOUND if any(not s.across_metadata for s in skipped) else ExitCode.OK
+    if not payload:
+        payload = {**report.changes_json([]), "nothing_to_do": not skipped}
+    payload = {**payload, "mode": run.mode, "skipped": [asdict(s) for s in skipped]}
+    payload.setdefault("nothing_to_do", False)
+    output.emit("migrate", run.fmt, payload, code)
+    output.finish(code)
 
 
 def _summary(migrations: list[Migration]) -> str:
@@ -144,74 +291,6 @@ def _summary(migrations: list[Migration]) -> str:
     conflicts = sum(len(m.merge.conflicts) for m in migrations)
     return (f"{len(migrations)} consolidation(s), {len(combined.changes)} file(s) changed, "
             f"{conflicts} conflict(s), {len(combined.warnings)} warning(s)")
-
-
-def _dry_run(migrations: list[Migration], fmt: Format) -> None:
-    if fmt is Format.JSON:
-        sys.stdout.write(report.dumps(report.changes_json(migrations)))
-    else:
-        diff = render_diff(combine([m.changeset for m in migrations]))
-        if (sys.stdout.isatty() or os.environ.get("FORCE_COLOR")) and output.stdout.is_terminal:
-            from rich.syntax import Syntax
-
-            output.stdout.print(Syntax(diff, "diff", theme="ansi_dark", word_wrap=False))
-        else:
-            sys.stdout.write(diff)
-    for m in migrations:
-        for c in m.merge.conflicts:
-            output.note(f"conflict: {c.attribute} ({c.kind}) -> {c.resolution}")
-    for w in combine([m.changeset for m in migrations]).warnings:
-        output.note(f"warning: {w}")
-    if fmt is not Format.JSON and report.schema_text(migrations):
-        output.note(report.schema_text(migrations).rstrip("\n"))
-    output.note(f"dry run: {_summary(migrations)}; nothing was written")
-
-
-def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
-    from codemods.journal import apply_migrations
-
-    moved = [d.class_name for m in migrations for d in m.consolidation.duplicates]
-    try:
-        written = apply_migrations(root.resolve(), [m.changeset for m in migrations], moved)
-    except ModelfoldError as exc:
-        output.fail(str(exc))
-    if fmt is Format.JSON:
-        doc = report.changes_json(migrations)
-        doc["written"] = written
-        sys.stdout.write(report.dumps(doc))
-    else:
-        for path in written:
-            sys.stdout.write(f"wrote {path}\n")
-        sys.stdout.write(report.schema_text(migrations))
-    output.note(f"applied: {_summary(migrations)}")
-
-
-def _stage(
-    root: Path, migrations: list[Migration], branch: str | None, force: bool,
-    excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
-    python: str | None, start: str | None = None,
-) -> None:
-    from codemods.stage import VerificationFailed, stage
-
-    try:
-        staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
-                       test_cmd=test_cmd, python=python, base=start, note=output.note)
-    except VerificationFailed as exc:
-        for msg in exc.verification.messages:
-            output.note(f"verify: {msg}")
-        if report_file is not None:
-            text = report.markdown_report(migrations, verification=exc.verification)
-            report_file.write_text(text, encoding="utf-8")
-        output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
-    except ModelfoldError as exc:
-        output.fail(str(exc))
-    if report_file is not None:
-        report_file.write_text(report.markdown_report(migrations, staged), encoding="utf-8")
-    if fmt is Format.JSON:
-        sys.stdout.write(report.dumps(report.staged_json(migrations, staged)))
-    else:
-        sys.stdout.write(_staged_text(migrations, staged))
-    output.note(f"staged: {_summary(migrations)}")
 
 
 def _staged_text(migrations: list[Migration], staged: StageResult) -> str:
@@ -225,6 +304,9 @@ def _staged_text(migrations: list[Migration], staged: StageResult) -> str:
     return "\n".join(lines) + "\n" + report.schema_text(migrations)
 
 
+COMMANDS = {"migrate": migrate}
+
+
 def register(app: typer.Typer) -> None:
-    """Add `migrate` to the app."""
-    app.command(name="migrate")(migrate)
+    """Add this module's commands to the app."""
+    output.register(app, COMMANDS)

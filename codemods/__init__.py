@@ -41,17 +41,18 @@ if TYPE_CHECKING:
     from codemods.diff import apply_changeset, render_diff
     from codemods.index import build_index, find_model
     from codemods.merge import MergeConflictError
-    from codemods.migrate import NothingToDo, plan_auto, plan_migration
+    from codemods.migrate import NothingToDo, plan_auto, plan_groups, plan_migration
     from codemods.report import markdown_report
     from codemods.stage import VerificationFailed
-    from codemods.types import Migration, StageResult, Verification
+    from codemods.types import AutoPlan, Migration, StageResult, Verification
 
 _LAZY = {
     "Migration": "codemods.types", "StageResult": "codemods.types",
     "Verification": "codemods.types", "modernize": "codemods.convert",
     "apply_changeset": "codemods.diff", "render_diff": "codemods.diff", "build_index": "codemods.index",
     "find_model": "codemods.index", "MergeConflictError": "codemods.merge",
-    "NothingToDo": "codemods.migrate", "plan_auto": "codemods.migrate",
+    "NothingToDo": "codemods.migrate", "plan_auto": "codemods.migrate", "plan_groups": "codemods.migrate",
+    "AutoPlan": "codemods.types",
     "plan_migration": "codemods.migrate", "markdown_report": "codemods.report",
     "VerificationFailed": "codemods.stage",
 }
@@ -64,9 +65,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Changeset", "Conflict", "ConflictPolicy", "Consolidation", "Detection", "DuplicateGroup",
+    "AutoPlan", "Changeset", "Conflict", "ConflictPolicy", "Consolidation", "Detection", "DuplicateGroup",
     "FileChange", "MergeConflictError", "MergeResult", "Migration", "ModelDef", "ModelIndex",
     "ModelfoldError", "NothingToDo", "StageResult", "Verification", "VerificationFailed",
     "apply_changeset", "build_index", "detect", "find_model", "markdown_report", "modernize",
-    "plan_auto", "plan_migration", "render_diff",
+    "plan_auto", "plan_groups", "plan_migration", "render_diff",
 ]

@@ -9,12 +9,17 @@ from collections.abc import Callable, Sequence
 
 from codemods import scan
 from codemods.index import build_index
+from codemods.index._columns import table_indexed_columns, with_table_index
 from codemods.types import Detection, DuplicateGroup, ModelDef, ModelIndex
 
 STYLE_RANK = {"mapped": 2, "mixed": 1, "legacy": 0}
 UNRESOLVED_NOTE = (
     "the declarative base or MetaData of {refs} could not be resolved statically; "
     "grouped by table name alone"
+)
+ACROSS_NOTE = (
+    "one table name in different MetaData objects: no clash at run time, but two models of one "
+    "table; `migrate` merges them only when asked, with a warning"
 )
 
 
@@ -39,6 +44,10 @@ def find_groups(index: ModelIndex) -> list[DuplicateGroup]:
             members = members + unresolved
             if len(members) > 1:
                 groups.append(_group("table", table, scope, members, index))
+        if len(by_meta) > 1:  # one table name in several MetaData objects: shown, marked as such
+            spread = [m for members in by_meta.values() for m in members]
+            group = _group("table", table, ", ".join(sorted(str(k) for k in by_meta)), spread, index)
+            groups.append(dataclasses.replace(group, across_metadata=True, note=ACROSS_NOTE))
     seen = {frozenset(m.ref for m in g.models) for g in groups}
     by_name: dict[tuple[str, str], list[ModelDef]] = defaultdict(list)
     for model in index.models:
@@ -105,15 +114,17 @@ def choose_canonical(
 
 
 def _attributes(model: ModelDef) -> dict[str, object]:
-    """Each attribute's normalised definition, with position and spelling left out."""
+    """Each attribute's normalised definition (the one merge compares: `index._columns`)."""
     out: dict[str, object] = {}
+    table_args = next((m.source for m in model.members if m.name == "__table_args__"), "")
+    indexed = table_indexed_columns(table_args)
     for col in model.columns:
-        out[col.name] = dataclasses.replace(col, source="", line=0, style="legacy")
+        out[col.name] = ("column", with_table_index(col.name, col.spec, indexed))
     for rel in model.relationships:
-        out[rel.name] = dataclasses.replace(rel, source="", line=0, style="legacy")
+        out[rel.name] = ("relationship", rel.spec)
     for member in model.members:
         if member.kind not in {"docstring", "statement"} and member.name not in {*out, "__tablename__"}:
-            out[member.name] = (member.kind, member.source)
+            out[member.name] = ("member", member.spec)
     return out
 
 

@@ -87,7 +87,8 @@ def combine(changesets: Sequence[Changeset]) -> Changeset:
                 continue
             if prior.after != (change.before or ""):
                 raise ModelfoldError(f"changesets disagree on the text of {change.path}")
-            summary = f"{prior.summary}; {change.summary}" if prior.summary else change.summary
+            parts = [p for p in (*prior.summary.split("; "), *change.summary.split("; ")) if p]
+            summary = "; ".join(dict.fromkeys(parts))  # --auto: one summary per kind of edit, not per group
             merged[change.path] = FileChange(change.path, prior.before, change.after, summary)
         warnings += [w for w in cs.warnings if w not in warnings]
         mentions += [m for m in cs.mentions if m not in mentions]

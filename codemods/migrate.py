@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +20,7 @@ from codemods.merge import merge
 from codemods.rewrite import rewrite
 from codemods.schema import schema_delta
 from codemods.types import (
+    AutoPlan,
     ConflictPolicy,
     Consolidation,
     DuplicateGroup,
@@ -25,10 +28,12 @@ from codemods.types import (
     ModelDef,
     ModelfoldError,
     ModelIndex,
+    SkippedGroup,
     SourceFile,
 )
 
-__all__ = ["Migration", "NothingToDo", "plan_auto", "plan_consolidation", "plan_migration"]
+__all__ = ["AutoPlan", "Migration", "NothingToDo", "plan_auto", "plan_consolidation", "plan_groups",
+           "plan_migration"]
 
 
 class NothingToDo(ModelfoldError):
@@ -48,6 +53,9 @@ def plan_consolidation(
     files = scan.source_files(root, excludes) if files is None else files
     merged = merge(consolidation, root, index)
     changeset = rewrite(consolidation, merged, root, files, warn_on_import=warn_on_import, texts=texts)
+    warnings = metadata_warnings(consolidation)
+    if warnings:
+        changeset = dataclasses.replace(changeset, warnings=(*warnings, *changeset.warnings))
     migration = Migration(consolidation, merged, changeset, schema_delta(consolidation, merged))
     return _one_registry(root, migration, files, index)
 
@@ -67,6 +75,21 @@ def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
     changeset = replace(changeset, changes=tuple(trim_added_whitespace(c) for c in changeset.changes))
     check_resolves(root, files, changeset, index)
     return replace(migration, changeset=changeset, registry_moves=moves)
+
+
+def metadata_warnings(consolidation: Consolidation) -> tuple[str, ...]:
+    """One warning per duplicate mapped on another MetaData (or registry) than the canonical class."""
+    canon = consolidation.canonical
+    out = []
+    for dup in consolidation.duplicates:
+        if dup.metadata is not None and canon.metadata is not None and dup.metadata != canon.metadata:
+            out.append(f"{dup.ref} is on MetaData {dup.metadata} and {canon.ref} on {canon.metadata}: the "
+                       f"tables did not clash at run time; after the merge only {canon.metadata} has "
+                       f"{canon.table!r}")
+        elif dup.registry is not None and canon.registry is not None and dup.registry != canon.registry:
+            out.append(f"{dup.ref} is in registry {dup.registry} and {canon.ref} in {canon.registry}: "
+                       f"relationships naming {dup.class_name!r} now resolve in {canon.registry}")
+    return tuple(out)
 
 
 def plan_migration(
@@ -98,10 +121,18 @@ def plan_migration(
                 raise
             done.append(ref)
     if not found:
-        raise NothingToDo(f"{', '.join(done)} already re-exports {canonical}; nothing to do")
+        raise NothingToDo(f"{', '.join(done)} already re-exports {canonical}")
     same = [d.ref for d in found if (d.path, d.line) == (canon.path, canon.line)]
     if same:
         raise ModelfoldError(f"{same[0]} is the canonical class itself, imported under another name")
+    for dup in found:
+        if dup.table != canon.table:
+            raise ModelfoldError(
+                f"{dup.ref} maps table {dup.table!r} but {canon.ref} maps {canon.table!r}: "
+                "only models of one table are merged")
+    reason = unmergeable([canon, *found])
+    if reason is not None:
+        raise ModelfoldError(f"cannot fold {', '.join(d.ref for d in found)} into {canon.ref}: {reason}")
     return plan_consolidation(root, Consolidation(canon, tuple(found), policy), excludes=excludes,
                               warn_on_import=warn_on_import, files=files, index=index, texts=texts)
 
@@ -141,34 +172,91 @@ def _group_key(group: DuplicateGroup) -> tuple[str, str, str, str]:
     return (group.key, group.table or "", group.class_name, group.scope or "")
 
 
+def group_label(group: DuplicateGroup) -> str:
+    """A group named in one line: `table 'users'` or `class 'User' in <registry>`."""
+    if group.key == "table":
+        return f"table {group.table!r}"
+    return f"class {group.class_name!r} in {group.scope}"
+
+
+def unmigratable(group: DuplicateGroup) -> str | None:
+    """Why `--auto` cannot fold this group (None when it can): the shapes it refuses rather than guesses."""
+    if group.across_metadata:
+        return ("one table name in different MetaData objects (no clash at run time); "
+                "migrate it explicitly if they model one table")
+    return unmergeable(group.models)
+
+
+def unmergeable(models: Sequence[ModelDef]) -> str | None:
+    """Why these models cannot be folded into one class (None when they can), in one line."""
+    tables = [m.ref for m in models if m.kind == "table"]
+    if tables:
+        return (f"imperative Table(...) definitions ({', '.join(tables)}) are not merged; "
+                "keep one Table and import it where the others are")
+    mapped = [m.ref for m in models if any(x.name == "__table__" for x in m.members)]
+    if mapped:
+        return (f"{', '.join(mapped)} maps an imperative Table through __table__; such classes are "
+                "not merged: fold the Table's columns in by hand")
+    modules = Counter(m.module for m in models)
+    twice = sorted(mod for mod, count in modules.items() if count > 1)
+    if twice:
+        names = {m.class_name for m in models if m.module == twice[0]}
+        if len(names) == 1:
+            return (f"class {names.pop()} is defined twice in module {twice[0]}; the later definition "
+                    "replaces the earlier one at import: delete one by hand")
+        return (f"{' and '.join(sorted(names))} map one table in module {twice[0]}; folding classes "
+                "within one module is not supported: keep one by hand")
+    if len({m.table for m in models}) > 1:
+        return "the classes map different tables; only models of one table are merged"
+    return None
+
+
 def _plan_group(
     root: Path, group: DuplicateGroup, policy: ConflictPolicy, excludes: Sequence[str],
     warn_on_import: bool,
-) -> Migration | None:
+) -> Migration:
     canon = next(m for m in group.models if m.ref == group.canonical)
-    dups = tuple(m for m in group.models if m.ref != group.canonical and m.kind == "class")
-    if canon.kind != "class" or not dups:
-        return None
+    dups = tuple(m for m in group.models if m.ref != group.canonical)
     return plan_consolidation(root, Consolidation(canon, dups, policy), excludes=excludes,
                               warn_on_import=warn_on_import)
 
 
-def plan_auto(
+def plan_groups(
     root: Path, *, policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL,
-    excludes: Sequence[str] = (), warn_on_import: bool = False,
-) -> list[Migration]:
-    """One migration per detected group (recommended canonical), planned one after another.
+    excludes: Sequence[str] = (), warn_on_import: bool = False, strict: bool = False,
+) -> AutoPlan:
+    """Plan every detected group (recommended canonical); skip, with the reason, those it cannot fold.
 
     Each group after the first is planned on a scratch copy of the tree as the previous
-    migrations left it, so their changesets chain (combine them with `diff.combine`).
-    Groups with an imperative Table as canonical are skipped.
+    migrations left it, so their changesets chain (combine them with `diff.combine`). A group
+    that cannot be folded is skipped and the others go on; with `strict` it is refused instead.
+    A merge conflict under the `fail` policy always stops the run.
     """
+    from codemods.merge import MergeConflictError
+
     root = scan.resolve_root(root)
     groups = detect(root, excludes).groups
-    if len(groups) <= 1:
-        planned = [_plan_group(root, g, policy, excludes, warn_on_import) for g in groups]
-        return [m for m in planned if m is not None]
     migrations: list[Migration] = []
+    skipped: list[SkippedGroup] = []
+
+    def attempt(tree: Path, group: DuplicateGroup) -> Migration | None:
+        reason = unmigratable(group)
+        if reason is None:
+            try:
+                return _plan_group(tree, group, policy, excludes, warn_on_import)
+            except MergeConflictError:
+                raise
+            except ModelfoldError as exc:
+                reason = str(exc)
+        if strict:
+            raise ModelfoldError(f"{group_label(group)} cannot be migrated: {reason}")
+        skipped.append(SkippedGroup(group_label(group), tuple(m.ref for m in group.models), reason,
+                                    group.across_metadata))
+        return None
+
+    if len(groups) <= 1:
+        planned = [attempt(root, g) for g in groups]
+        return AutoPlan(tuple(m for m in planned if m is not None), tuple(skipped))
     with tempfile.TemporaryDirectory(prefix="modelfold-auto-") as tmp:
         scratch = Path(tmp) / "tree"
         _copy_tree(root, scratch)
@@ -177,11 +265,30 @@ def plan_auto(
             group = current.get(key)
             if group is None:  # folded away by an earlier migration
                 continue
-            migration = _plan_group(scratch, group, policy, excludes, warn_on_import)
+            migration = attempt(scratch, group)
             if migration is not None:
                 write_changes(scratch, migration.changeset)
                 migrations.append(migration)
-    return migrations
+    return AutoPlan(tuple(migrations), tuple(skipped))
+
+
+def plan_auto(
+    root: Path, *, policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL,
+    excludes: Sequence[str] = (), warn_on_import: bool = False,
+) -> list[Migration]:
+    """The migrations of `plan_groups` (the groups it skips are dropped)."""
+    plan = plan_groups(root, policy=policy, excludes=excludes, warn_on_import=warn_on_import)
+    return list(plan.migrations)
+
+
+def repo_prefix(root: Path) -> str:
+    """root's POSIX path inside its git work tree ("" at the top, or outside git)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=root, capture_output=True,
+                             check=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return out.rstrip("/")
 
 
 def _copy_tree(root: Path, dest: Path) -> None:

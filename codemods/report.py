@@ -9,6 +9,7 @@ from typing import Any
 
 from codemods.diff import combine, file_diff
 from codemods.types import (
+    Changeset,
     ClassDelta,
     Conflict,
     Migration,
@@ -252,15 +253,22 @@ def markdown_report(
     return "\n".join(out)
 
 
-def changes_json(migrations: Sequence[Migration]) -> dict[str, Any]:
-    """The `--dry-run --format json` document: changes with diffs, conflicts, warnings, moves."""
-    combined = combine([m.changeset for m in migrations])
+def changes_json_of(changeset: Changeset) -> dict[str, Any]:
+    """A changeset's files (path, summary, new, diff), warnings and non-Python mentions."""
     return {
         "changes": [{"path": ch.path, "summary": ch.summary, "new": ch.before is None,
-                     "diff": file_diff(ch)} for ch in combined.changes],
+                     "diff": file_diff(ch)} for ch in changeset.changes],
+        "warnings": list(changeset.warnings),
+        "mentions": list(changeset.mentions),
+    }
+
+
+def changes_json(migrations: Sequence[Migration]) -> dict[str, Any]:
+    """The `migrate --format json` payload: changes with diffs, conflicts, warnings, moves."""
+    combined = combine([m.changeset for m in migrations])
+    return {
+        **changes_json_of(combined),
         "conflicts": [asdict(x) for m in migrations for x in m.merge.conflicts],
-        "warnings": list(combined.warnings),
-        "mentions": list(combined.mentions),
         "moved_names": [asdict(x) for m in migrations for x in m.merge.moved],
         "registry_moves": [dict(asdict(x), summary=f"moved to the canonical registry: {x.describe()}")
                            for m in migrations for x in m.registry_moves],

@@ -61,6 +61,8 @@ class ColumnDef:
     style: Literal["legacy", "mapped"]
     source: str
     line: int
+    # the one normalised definition detect and merge compare (index._columns.column_spec)
+    spec: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class RelationshipDef:
     style: Literal["legacy", "mapped"]
     source: str
     line: int
+    spec: tuple[tuple[str, str], ...] = ()  # index._columns.relationship_spec
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class MemberDef:
     kind: str
     source: str
     line: int
+    spec: str = ""  # index._columns.code_spec
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,8 @@ class DuplicateGroup:
     only_in: dict[str, tuple[str, ...]]
     differing: tuple[str, ...]
     note: str | None = None
+    # one table name in two or more MetaData objects: no runtime clash, but two models of one table
+    across_metadata: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,6 +294,24 @@ class Migration:
     def table(self) -> str:
         """The table the group claims (or the class name when the model has none)."""
         return self.consolidation.canonical.table or self.consolidation.canonical.class_name
+
+
+@dataclass(frozen=True)
+class SkippedGroup:
+    """A duplicate group `migrate --auto` left alone, and why (one line)."""
+
+    title: str
+    refs: tuple[str, ...]
+    reason: str
+    across_metadata: bool = False  # listed, but not a clash: it does not make `check` fail either
+
+
+@dataclass(frozen=True)
+class AutoPlan:
+    """`migrate --auto`: the migrations planned (chained) and the groups skipped, with reasons."""
+
+    migrations: tuple[Migration, ...]
+    skipped: tuple[SkippedGroup, ...] = ()
 
 
 @dataclass(frozen=True)

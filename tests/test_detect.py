@@ -167,7 +167,8 @@ def test_imperative_tables_on_one_metadata(tmp_path: Path) -> None:
     assert group_refs(tmp_path) == [("table", "users", ["a:users", "b:user_table"])]
 
 
-def test_same_table_in_two_metadatas_is_not_a_duplicate(tmp_path: Path) -> None:
+def test_same_table_in_two_metadatas_is_shown_marked_as_such(tmp_path: Path) -> None:
+    """Not a clash at run time, but two models of one table (issue 11): one group, marked."""
     base = "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
     write_tree(tmp_path, {
         "one/__init__.py": "", "one/db.py": base,
@@ -175,7 +176,8 @@ def test_same_table_in_two_metadatas_is_not_a_duplicate(tmp_path: Path) -> None:
         "two/__init__.py": "", "two/db.py": base,
         "two/models.py": TWO_USERS.format(base_module="two.db", base_name="Base", base_expr="Base"),
     })
-    assert group_refs(tmp_path) == []
+    assert group_refs(tmp_path) == [("table", "users", ["one.models:User", "two.models:User"])]
+    assert [g.across_metadata for g in detect(tmp_path).groups] == [True]
 
 
 def test_same_class_name_in_one_registry_on_different_tables(tmp_path: Path) -> None:

@@ -51,5 +51,9 @@ def test_the_wheel_runs_a_dry_run_migration_of_the_seed(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=tmp_path, env=env,
     )
     assert out.returncode == 0, out.stderr
-    assert "+++ b/backend/app/users/models.py" in out.stdout
+    # paths are relative to the git top level (issue 11 item 6), to --root outside git
+    top = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=REPO / "fixtures" / "seed_backend",
+                         capture_output=True, text=True)
+    prefix = top.stdout.strip() if top.returncode == 0 else ""
+    assert f"+++ b/{prefix}backend/app/users/models.py" in out.stdout
     assert "-from backend.app.users.models import User" in out.stdout

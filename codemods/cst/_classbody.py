@@ -1,20 +1,20 @@
 """Class-body analysis over libcst: members, their kinds, and normalised column/relationship keys.
 
-This is merge's private normaliser (the lead's `index.py` builds the same facts with stdlib ast);
-it works on libcst nodes because merge and convert must render from the very same nodes.
+Members are read on libcst nodes because merge and convert must render from the very same nodes;
+their comparison keys come from the one normaliser detect uses too (`index._columns`).
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
 import re
-import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
+
+from codemods.index._columns import code_spec, column_spec_of_text, relationship_spec_of_text
 
 _EMPTY = cst.Module(body=[])
 _BUILTINS = frozenset(dir(builtins))
@@ -33,18 +33,7 @@ _ACCESSORS = frozenset({"setter", "getter", "deleter", "expression", "comparator
                         "update_expression", "overrides"})
 # Placement order of member kinds inside a class body.
 KIND_ORDER = ("docstring", "dunder", "constant", "column", "relationship", "attribute", "method")
-# Keyword arguments that matter to the comparison of two column definitions.
-_COLUMN_KEYS = ("nullable", "primary_key", "unique", "index", "default", "server_default",
-                "onupdate", "name", "type_")
 _PREFIX = re.compile(r"(?<![\w.])(?:[a-z_]\w*\.)+(?=[A-Z]|func\.)")
-_ANNOTATION_SQL = {
-    # float maps to Float on SQLAlchemy 2.0 and Double on 2.1: never equal to an explicit type
-    "int": "Integer", "str": "String", "bool": "Boolean", "float": "Float-or-Double",
-    "datetime": "DateTime", "datetime.datetime": "DateTime", "date": "Date",
-    "datetime.date": "Date", "time": "Time", "datetime.time": "Time", "timedelta": "Interval",
-    "datetime.timedelta": "Interval", "Decimal": "Numeric", "decimal.Decimal": "Numeric",
-    "bytes": "LargeBinary", "uuid.UUID": "Uuid", "UUID": "Uuid",
-}
 
 
 def _compound_targets(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -273,6 +262,8 @@ def member_of(stmt: cst.BaseStatement, resolver: Resolver, index: int) -> Member
         return Member(name, "dunder", (stmt,))
     called = resolver.func_name(value) if isinstance(value, cst.Call) else ""
     annotated = annotation is not None
+    if value is None and mapped_inner(annotation) is not None:  # a bare `x: Mapped[int]` is a column
+        return Member(name, "column", (stmt,), "mapped_column", True)
     if called in COLUMN_FUNCS:
         return Member(name, "column", (stmt,), called, annotated)
     if called in RELATIONSHIP_FUNCS:
@@ -334,100 +325,26 @@ def optional_inner(node: cst.BaseExpression) -> tuple[cst.BaseExpression, bool]:
 
 
 def column_key(member: Member, resolver: Resolver) -> tuple[tuple[str, str], ...] | None:
-    """Normalised facts of a column (type, nullability, keys, defaults, name), for comparison."""
+    """The shared normalised column definition (`index._columns.column_spec`), for comparison."""
     call, annotation = assignment(member)
-    if call is None:
+    if call is None and not (member.kind == "column" and annotation is not None):
         return None
-    args = positional(call)
-    name_arg = string_value(args[0]) if args else None
-    if name_arg is not None:
-        args = args[1:]
-    type_node: cst.BaseExpression | None = kwarg(call, "type_")
-    if args and resolver.func_name(args[0]) not in SCHEMA_ITEMS:
-        type_node, args = args[0], args[1:]
-    fks = sorted(norm(code(a)) for a in args if resolver.func_name(a) == "ForeignKey")
-    others = sorted(norm(code(a)) for a in args if resolver.func_name(a) != "ForeignKey")
-    inner = mapped_inner(annotation) if member.call == "mapped_column" else None
-    ann_optional = False
-    if inner is not None:
-        inner, ann_optional = optional_inner(inner)
-    pk = literal_bool(kwarg(call, "primary_key")) is True
-    explicit_null = kwarg(call, "nullable")
-    if explicit_null is not None:
-        nullable = norm(code(explicit_null))
-    elif pk:
-        nullable = "False"
-    elif inner is not None:
-        nullable = str(ann_optional)
-    else:
-        nullable = "True"
-    if type_node is not None:
-        type_text = norm(code(type_node))
-        if re.fullmatch(r"\w+\(\)", type_text):
-            type_text = type_text[:-2]
-    elif fks:
-        type_text = "<fk>"
-    elif inner is not None:
-        inner_text = norm(code(inner))
-        type_text = _ANNOTATION_SQL.get(inner_text, f"Enum({inner_text})")
-    else:
-        type_text = "<none>"
-    facts = {
-        "column_name": name_arg or string_value(kwarg(call, "name")) or member.name,
-        "type": type_text,
-        "nullable": nullable,
-        "primary_key": str(pk),
-        "foreign_keys": ",".join(fks),
-        "args": ",".join(others),
-    }
-    for arg in call.args:
-        key = arg.keyword.value if arg.keyword is not None else None
-        if key is None or key in ("nullable", "primary_key", "name", "type_"):
-            continue
-        text = norm(code(arg.value))
-        if key in ("unique", "index") and text == "False":
-            continue
-        if key == "insert_default":
-            key = "default"
-        facts[key] = text
-    return tuple(sorted(facts.items()))
+    return column_spec_of_text(member.name, code(call) if call is not None else None,
+                               code(annotation.annotation) if annotation is not None else None,
+                               callee=member.call or None)
 
 
 def relationship_key(member: Member) -> tuple[tuple[str, str], ...] | None:
-    """Normalised facts of a relationship: target class name and options (uselist aside)."""
+    """The shared normalised relationship definition (`index._columns.relationship_spec`)."""
     call, annotation = assignment(member)
     if call is None:
         return None
-    args = positional(call)
-    target = ""
-    if args:
-        target = string_value(args[0]) or code(args[0])
-    else:
-        inner = mapped_inner(annotation)
-        if inner is not None:
-            inner, _ = optional_inner(inner)
-            if isinstance(inner, cst.Subscript):
-                inner = inner.slice[-1].slice.value if isinstance(inner.slice[-1].slice, cst.Index) else inner
-            target = string_value(inner) or code(inner)
-    facts = {"target": target.strip().rsplit(".", 1)[-1]}
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value != "uselist":
-            facts[arg.keyword.value] = norm(code(arg.value))
-    return tuple(sorted(facts.items()))
+    return relationship_spec_of_text(code(call), code(annotation.annotation) if annotation is not None else None)
 
 
 def code_key(member: Member) -> str:
-    """Formatting-, comment- and type-hint-blind key of a member's code (ast dump)."""
-    try:
-        tree = ast.parse(textwrap.dedent(member.text()))
-    except SyntaxError:
-        return norm(member.text())
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            node.returns = None
-        elif isinstance(node, ast.arg):
-            node.annotation = None
-    return ast.dump(tree)
+    """Formatting-, comment- and type-hint-blind key of a member's code (`index._columns.code_spec`)."""
+    return code_spec(member.text())
 
 
 def member_key(member: Member, resolver: Resolver) -> object:

@@ -1,7 +1,8 @@
 """Index stage: what the tree declares, read with stdlib `ast` and never imported.
 
 - `_facts`: per-file facts (classes, bases, members, imports), small picklable values.
-- `_members`: class-body members normalised so equivalent spellings compare equal.
+- `_members`: class-body members (columns, relationships, others) with their normalised spec.
+- `_columns`: the one normalised column/relationship/member definition detect and merge compare.
 - `_index`: cross-module resolution of bases, registries and metadata into a `ModelIndex`.
 - `_naming`: schemas, computed `__tablename__`s and SQLModel fields, computed rather than read.
 - `_lookup`: where model classes live and which tables their foreign keys point at.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from codemods.index import _columns as c
 from codemods.index import _members as m
 from codemods.scan import absolute_module
 from codemods.types import ColumnDef, MemberDef, RelationshipDef
@@ -236,7 +237,7 @@ class _ClassBody:
     def _attribute(
         self, name: str, stmt: ast.stmt, value: ast.expr | None, annotation: ast.expr | None
     ) -> None:
-        callee = m.last_name(value) if isinstance(value, ast.Call) else None
+        callee = c.last_name(value) if isinstance(value, ast.Call) else None
         if name == "__tablename__":
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 self.tablename = value.value
@@ -250,6 +251,7 @@ class _ClassBody:
         elif name == "metadata" and isinstance(value, ast.Call):
             self.metadata_schema = _schema_kw(value)  # a MetaData of its own: keyed by the class
         elif name == "metadata" and value is not None and dotted(value):
+            # a reference (`Base.metadata`, a module's MetaData); `MetaData()` is the class's own
             self.metadata_attr = dotted(value)
         elif name == "__table_args__":
             self.schema = table_args_schema(value)
@@ -259,7 +261,7 @@ class _ClassBody:
             self.columns.append(m.column_def(name, stmt, value, annotation))
         elif isinstance(value, ast.Call) and callee in m.RELATIONSHIP_CALLS:
             self.relationships.append(m.relationship_def(name, stmt, value, annotation))
-        elif value is None and m.mapped_inner(annotation) is not None:
+        elif value is None and c.mapped_inner(annotation) is not None:
             self.columns.append(m.column_def(name, stmt, None, annotation))
         elif isinstance(value, ast.Call) and callee in m.PROPERTY_CALLS:
             self.members.append(m.member_def(name, callee or "property", stmt))

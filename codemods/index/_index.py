@@ -292,7 +292,9 @@ class _Resolver(Naming):
         for base in cls.bases:
             kind = self.kind_of(self.qualify(facts, base), depth + 1)
             if kind.role == "root":
-                meta = self.qualify(facts, cls.metadata_attr) if cls.metadata_attr else qualname
+                meta = qualname
+                if cls.metadata_attr:  # `metadata = Base.metadata`: that base's MetaData, by the same key
+                    meta = self._metadata_key(facts, cls.metadata_attr) or self.qualify(facts, cls.metadata_attr)
                 return _Kind("base", qualname, meta, "DeclarativeBase subclass")
             if kind.role == "sqlmodel":
                 is_table = ("table", "True") in cls.keywords

@@ -1,9 +1,18 @@
-"""Class-body members read with stdlib `ast`, normalised so equivalent spellings compare equal."""
+"""Class-body members read with stdlib `ast`; each carries the shared normalised spec (`_columns`)."""
 
 from __future__ import annotations
 
 import ast
 
+from codemods.index._columns import (
+    code_spec,
+    column_spec,
+    last_name,
+    mapped_inner,
+    optional_inner,
+    relationship_spec,
+    type_text,
+)
 from codemods.types import ColumnDef, MemberDef, RelationshipDef
 
 COLUMN_CALLS = frozenset({"Column", "mapped_column"})
@@ -22,57 +31,6 @@ FUNCTION_KINDS = {
     "validates": "validator", "classmethod": "classmethod", "staticmethod": "staticmethod",
     "declared_attr": "declared_attr", "cached_property": "property",
 }
-
-
-def last_name(node: ast.expr) -> str | None:
-    """`sa.orm.relationship` -> "relationship"; a call's callee name; None for anything else."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return None
-
-
-def mapped_inner(annotation: ast.expr | None) -> ast.expr | None:
-    """The T of `Mapped[T]` (also `sa.orm.Mapped`, `DynamicMapped`, string annotations)."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return None
-    if isinstance(annotation, ast.Subscript) and last_name(annotation.value) in {
-        "Mapped", "DynamicMapped", "WriteOnlyMapped",
-    }:
-        return annotation.slice
-    return None
-
-
-def _optional_inner(node: ast.expr) -> tuple[ast.expr, bool]:
-    """Strip `Optional[T]`, `T | None`, `Union[T, None]`; say whether it was optional."""
-    if isinstance(node, ast.Subscript) and last_name(node.value) == "Optional":
-        return node.slice, True
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        for a, b in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(b, ast.Constant) and b.value is None:
-                return a, True
-    if isinstance(node, ast.Subscript) and last_name(node.value) == "Union":
-        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        rest = [e for e in elts if not (isinstance(e, ast.Constant) and e.value is None)]
-        if len(rest) == 1 and len(rest) < len(elts):
-            return rest[0], True
-    return node, False
-
-
-def norm_type(node: ast.expr) -> str:
-    """`sa.String(length=255)` -> "String(length=255)"; `String()` -> "String"."""
-    if isinstance(node, ast.Call):
-        name = last_name(node.func) or ast.unparse(node.func)
-        args = [ast.unparse(a) for a in node.args]
-        args += [f"{k.arg}={ast.unparse(k.value)}" if k.arg else ast.unparse(k) for k in node.keywords]
-        return f"{name}({', '.join(args)})" if args else name
-    return last_name(node) or ast.unparse(node)
 
 
 def _annotation_type(inner: ast.expr) -> str | None:
@@ -106,16 +64,16 @@ def column_def(
         elif last_name(arg) == "ForeignKey" and isinstance(arg, ast.Call) and arg.args:
             fks.append(str(_const(arg.args[0]) or ast.unparse(arg.args[0])))
         elif last_name(arg) not in {"Sequence", "Identity", "Computed", "CheckConstraint"}:
-            sql_type = sql_type or norm_type(arg)
+            sql_type = sql_type or type_text(arg)
     if isinstance(kw.get("name"), ast.Constant):
         column_name = str(_const(kw["name"]))
     if "type_" in kw:
-        sql_type = norm_type(kw["type_"])
+        sql_type = type_text(kw["type_"])
     primary_key = _const(kw.get("primary_key")) is True
     inner = mapped_inner(annotation)
     optional = False
     if inner is not None:
-        inner, optional = _optional_inner(inner)
+        inner, optional = optional_inner(inner)
         sql_type = sql_type or _annotation_type(inner)
     if "nullable" in kw and isinstance(kw["nullable"], ast.Constant):
         nullable = bool(kw["nullable"].value)
@@ -132,7 +90,7 @@ def column_def(
         default=_text(kw.get("default")), server_default=_text(kw.get("server_default")),
         onupdate=_text(kw.get("onupdate")),
         style="mapped" if annotation is not None else "legacy",
-        source=ast.unparse(stmt), line=stmt.lineno,
+        source=ast.unparse(stmt), line=stmt.lineno, spec=column_spec(name, call, annotation),
     )
 
 
@@ -157,7 +115,7 @@ def relationship_def(
         uselist=_const(kw.get("uselist")) if isinstance(_const(kw.get("uselist")), bool) else None,  # type: ignore[arg-type]
         lazy=_str_or_none(kw.get("lazy")),
         style="mapped" if annotation is not None else "legacy",
-        source=ast.unparse(stmt), line=stmt.lineno,
+        source=ast.unparse(stmt), line=stmt.lineno, spec=relationship_spec(call, annotation),
     )
 
 
@@ -179,4 +137,5 @@ def function_kind(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 
 def member_def(name: str, kind: str, stmt: ast.stmt) -> MemberDef:
     """Any non-column, non-relationship member."""
-    return MemberDef(name=name, kind=kind, source=ast.unparse(stmt), line=stmt.lineno)
+    source = ast.unparse(stmt)
+    return MemberDef(name=name, kind=kind, source=source, line=stmt.lineno, spec=code_spec(source))
