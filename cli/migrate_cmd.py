@@ -191,11 +191,13 @@ def _stage(
     excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
     python: str | None, start: str | None = None,
 ) -> None:
-    from codemods.stage import VerificationFailed, stage
+    from codemods.stage import VerificationFailed, find_python, stage
 
     try:
+        interpreter = find_python(root.resolve(), python)
+        output.note(f"verify: python {interpreter.path} ({interpreter.reason})")
         staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
-                       test_cmd=test_cmd, python=python, base=start, note=output.note)
+                       test_cmd=test_cmd, python=interpreter.path, base=start, note=output.note)
     except VerificationFailed as exc:
         for msg in exc.verification.messages:
             output.note(f"verify: {msg}")
@@ -205,6 +207,8 @@ def _stage(
         output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
     except ModelfoldError as exc:
         output.fail(str(exc))
+    for msg in staged.verification.messages if staged.verification else ():
+        output.note(f"verify: {msg}")  # what was already failing before, what was not imported
     if report_file is not None:
         report_file.write_text(report.markdown_report(migrations, staged), encoding="utf-8")
     if fmt is Format.JSON:

@@ -164,7 +164,7 @@ def _verify(
     verification = verify_mod.check_after(base, migrations, before, excludes=excludes,
                                           test_cmd=test_cmd, timeout=timeout, python=python)
     if not verification.ok:
-        first = verification.messages[0] if verification.messages else "check failed"
+        first = (verification.regressions or verification.messages or ("check failed",))[0]
         raise VerificationFailed(f"verification failed: {first}", verification)
     _restore(base, combined)
     return verification
