@@ -258,6 +258,7 @@ def check_after(
     """Import the migrated tree in every order that matters, configure mappers, diff the schema."""
     core, rest = affected_modules(tree, migrations)
     found = tree_modules(tree, excludes, migration_paths(migrations))
+    rest = [r for r in rest if r in found.targets]  # not alembic's scripts, not files outside any root
     orders = import_orders(core, rest)
     ours = _names(migrations)
     interpreter = _interpreter(tree, python)
