@@ -70,7 +70,8 @@ def test_user_code_cannot_touch_the_repository_or_stall_the_run(
     evil.mkdir()
     monkeypatch.setenv("MODELFOLD_EVIL_DIR", str(evil))
     monkeypatch.setenv("GIT_DIR", str(repo / ".git"))  # even an inherited GIT_DIR must not leak through
-    result = stage(repo, [migration()], branch="contained", python=sys.executable)
+    result = stage(repo, [migration()], branch="contained", python=sys.executable,
+                   test_cmd="git config evil.fromtests 1")
     monkeypatch.delenv("GIT_DIR")
     assert result.verification is not None and result.verification.ok, result.verification
     assert git(repo, "tag", "--list") == ""
@@ -187,3 +188,15 @@ def test_probe_modules_gives_one_outcome_per_module(tmp_path: Path) -> None:
     assert "Table 'users' is already defined" in (outcomes["pkg.modern"].error or "")
     assert LEGACY  # the duplicate the tree holds
     assert os.path.isdir(tree)
+
+
+def test_a_namespace_package_split_over_two_roots_imports_from_both(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    files = {"src/corp/billing/models.py": "from corp.audit.models import TRAIL\nBILLING = TRAIL + 1\n",
+             "plugins/src/corp/audit/models.py": "TRAIL = 1\n"}
+    for rel, text in files.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    outcomes = probe_modules(tree, ["corp.billing.models", "corp.audit.models"], configure=False,
+                             python=sys.executable)
+    assert {name: o.status for name, o in outcomes.items()} == {"corp.billing.models": "ok", "corp.audit.models": "ok"}

@@ -83,13 +83,13 @@ class Containment:
     tree: Path
     git_dir: Path
 
-    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The child's environment: no GIT_* or PYTHONPATH of ours, PWD and GIT_DIR set."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("GIT_") and k not in ("PYTHONPATH", "PYTHONHOME", "PWD", "OLDPWD")}
+    def environ(self, probe: bool) -> dict[str, str]:
+        """The child's environment: ours without GIT_* (and, for a probe, without PYTHONPATH/PYTHONHOME),
+        with PWD and GIT_DIR set (the user's test command keeps its PYTHONPATH)."""
+        drop = ("PWD", "OLDPWD", *(("PYTHONPATH", "PYTHONHOME") if probe else ()))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k not in drop}
         env.update({"PWD": str(self.tree), "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.tree),
                     "GIT_CEILING_DIRECTORIES": str(self.tree.parent), "PYTHONDONTWRITEBYTECODE": "1"})
-        env.update(extra or {})
         return env
 
 
@@ -104,10 +104,10 @@ def contained(tree: Path) -> Iterator[Containment]:
         yield Containment(tree.resolve(), git_dir)
 
 
-def run_contained(argv: Sequence[str], box: Containment, timeout: float) -> Completed:
+def run_contained(argv: Sequence[str], box: Containment, timeout: float, probe: bool = True) -> Completed:
     """Run argv in box's tree in its own process group; kill the group at the end and on timeout."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(list(argv), cwd=box.tree, env=box.environ(), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(list(argv), cwd=box.tree, env=box.environ(probe), stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err, start_new_session=True)
         timed_out = False
         try:

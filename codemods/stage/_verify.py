@@ -293,6 +293,9 @@ def check_after(
         schema = _schema(migrations, before, after) if after else ()
         for m in migrations:
             regressions += [r for r in lost_schema(schema, m) if r not in regressions]
+        regressions += [f"schema: {d.table} changed, and no consolidation is on it" for d in schema
+                        if d.compared_to == "HEAD" and d.before_ddl.startswith("CREATE")
+                        and d.after_ddl.startswith("CREATE")]
         tests: list[TestRun] = [before.tests] if before.tests else []
         if test_cmd:
             run = run_tests(box, test_cmd, "after")
