@@ -147,20 +147,16 @@ def install():
 '''
 
 
-@pytest.mark.parametrize("style", ["pth-path", "import-hook"])
-def test_an_editable_install_of_the_users_checkout_does_not_shadow_the_scratch_tree(
-    tmp_path: Path, style: str
-) -> None:
+def test_editable_installs_of_the_users_checkout_do_not_shadow_the_scratch_tree(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     deps = sqlalchemy_only(tmp_path / "deps")
-    site = {"sqlalchemy_only.pth": f"{deps}\n"}
-    if style == "pth-path":
-        site["__editable__.pkg-0.1.pth"] = f"{repo}\n"
-    else:
-        site["__editable___pkg_finder.py"] = HOOK.format(checkout=str(repo))
-        site["__editable__.pkg-0.1.pth"] = "import __editable___pkg_finder; __editable___pkg_finder.install()\n"
-    python = make_venv(tmp_path / "venv", site)
-    result = stage(repo, [migration()], branch=f"editable-{style}", python=str(python))
+    python = make_venv(tmp_path / "venv", {
+        "sqlalchemy_only.pth": f"{deps}\n",
+        "__editable__.pkg_old-0.1.pth": f"{repo}\n",  # the old style: the checkout on sys.path
+        "__editable___pkg_finder.py": HOOK.format(checkout=str(repo)),  # the new style: an import hook
+        "__editable__.pkg-0.1.pth": "import __editable___pkg_finder; __editable___pkg_finder.install()\n",
+    })
+    result = stage(repo, [migration()], branch="editable", python=str(python))
     assert result.verification is not None and result.verification.ok, result.verification.messages
 
 

@@ -83,3 +83,31 @@ def test_verification_fails_on_a_merge_that_dropped_a_column(tmp_path: Path) -> 
     v = verify(before, after, [m], python=sys.executable)
     assert not v.ok
     assert v.regressions[0].startswith("schema: users lost column nickname (from pkg.legacy:User")
+
+
+ORDERS = """from sqlalchemy import Column, ForeignKey, Integer
+
+from pkg.db import Base
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"))
+"""
+
+
+@pytest.mark.slow
+def test_verification_fails_when_a_table_no_consolidation_is_on_changes(tmp_path: Path) -> None:
+    before = tmp_path / "before"
+    for rel, text in dict(FILES, **{"pkg/orders.py": ORDERS}).items():
+        (before / rel).parent.mkdir(parents=True, exist_ok=True)
+        (before / rel).write_text(text)
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    m = migration()
+    write_changes(after, m.changeset)
+    (after / "pkg" / "orders.py").write_text(ORDERS.replace('"users.id"))', '"users.id"), nullable=False)'))
+    v = verify(before, after, [m], python=sys.executable)
+    assert v.regressions == ("schema: orders changed, and no consolidation is on it",), v.messages
