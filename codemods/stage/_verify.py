@@ -193,9 +193,10 @@ def snapshot_before(
     outcomes: dict[str, str | None] = {}
     configure: list[str] = []
     with contained(tree) as box:
-        tops = sorted({found.targets[m].top for m in core if m in found.targets})
-        check_python(interpreter, box, found.roots, tops, sorted({t.top for t in found.targets.values()}),
-                     timeout)
+        homes = [found.targets[m] for m in core if m in found.targets]  # their roots first
+        roots = list(dict.fromkeys([*(t.root for t in homes), *found.roots]))
+        check_python(interpreter, box, roots, sorted({t.top for t in homes}),
+                     sorted({t.top for t in found.targets.values()}), timeout)
         for m in migrations:
             for model in (m.consolidation.canonical, *m.consolidation.duplicates):
                 probe = run_probe(box, _plan(found, [model.module, *core, *rest]), found.roots,
