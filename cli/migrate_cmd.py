@@ -204,7 +204,9 @@ def _stage(
         if report_file is not None:
             text = report.markdown_report(migrations, verification=exc.verification)
             report_file.write_text(text, encoding="utf-8")
-        output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
+        from rich.markup import escape
+
+        output.fail(escape(f"{exc}; no branch was created"), output.EXIT_CONFLICT)  # test ids hold [params]
     except ModelfoldError as exc:
         output.fail(str(exc))
     for msg in staged.verification.messages if staged.verification else ():

@@ -40,7 +40,8 @@ ALEMBIC_TEXT = re.compile(r"^\s*(from\s+alembic\b|import\s+alembic\b)", re.MULTI
 
 __all__ = [
     "BeforeSnapshot", "Interpreter", "Verification", "check_after", "find_python", "import_orders",
-    "import_roots", "probe_modules", "run_probe", "run_tests", "snapshot_before", "table_diff", "verify",
+    "import_roots", "probe_modules", "run_probe", "run_tests", "snapshot_before", "table_diff", "target_python",
+    "verify",
 ]
 
 
@@ -173,6 +174,11 @@ def import_orders(core: Sequence[str], rest: Sequence[str], limit: int = MAX_ORD
 def _plan(found: TreeModules, order: Sequence[str]) -> list[ModuleTarget]:
     names = [*order, *[m for m in found.models if m not in order]]
     return compatible([found.targets[n] for n in names if n in found.targets], found.conflicted)
+
+
+def target_python(root: Path) -> str:
+    """The interpreter that imports the tree at root (`find_python` without --python)."""
+    return find_python(root).path
 
 
 def _interpreter(tree: Path, python: str | None) -> Interpreter:
