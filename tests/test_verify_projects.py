@@ -54,7 +54,8 @@ def test_a_test_that_passed_before_and_fails_after_is_named_last(tmp_path: Path)
     code, _, err = run("shop.models:User", "shop.legacy:User", "--root", str(repo), "--test-cmd", PYTEST)
     assert code == 3, err
     last = err.strip().splitlines()[-1]
-    assert "tests/test_a_signup.py::test_new_users_are_active" in last and "AssertionError" in last, last
+    assert "tests/test_a_signup.py::test_new_users_are_active[ada@example.com]" in last, last
+    assert "AssertionError: assert 'pending' == 'active'" in last, last
     assert "no branch was created" in last
     assert "assert 'pending' == 'active'" in err  # the output tail is shown, not only in --report
     assert "already failing before" not in last

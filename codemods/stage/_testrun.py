@@ -19,13 +19,35 @@ TAIL_LINES = 15
 SUMMARY = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$")
 
 
-def failing_tests(output: str) -> dict[str, str]:
-    """pytest's short-summary lines: test id -> the exception (or "")."""
+SECTION = re.compile(r"^_{2,} (.+?) _{2,}$")
+
+
+def _first_errors(lines: list[str]) -> dict[str, str]:
+    """Each failure section's title -> its first `E   ` line (the exception, untruncated)."""
     found: dict[str, str] = {}
-    for line in output.splitlines():
+    title = None
+    for line in lines:
+        header = SECTION.match(line)
+        if header:
+            title = header.group(1)
+        elif title and line.startswith("E ") and line[1:].strip():
+            found.setdefault(title, line[1:].strip())
+    return found
+
+
+def failing_tests(output: str) -> dict[str, str]:
+    """pytest's short-summary lines: test id -> the exception (or ""), from its section when cut short."""
+    lines = output.splitlines()
+    errors = _first_errors(lines)
+    found: dict[str, str] = {}
+    for line in lines:
         match = SUMMARY.match(line.strip())
         if match:
-            found.setdefault(match.group(2), match.group(3) or "")
+            test, message = match.group(2), match.group(3) or ""
+            title = test.rpartition("::")[2]
+            if (not message or message.endswith("...")) and title in errors:
+                message = errors[title]
+            found.setdefault(test, message)
     return found
 
 
