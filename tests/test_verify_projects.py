@@ -96,7 +96,7 @@ def test_an_interpreter_that_cannot_import_the_project_stops_with_exit_2(
     assert code == 2, err
     last = err.strip().splitlines()[-1]
     expected = {"ours": "cannot import clinic (No module named 'practice_settings')",
-                "no-sqlalchemy": "cannot import SQLAlchemy", "missing": "no such file"}[which]
+                "no-sqlalchemy": "cannot import SQLAlchemy", "missing": "no such interpreter"}[which]
     assert expected in last and python in last, last
     assert "--python" in last
     assert "Traceback" not in err
