@@ -191,13 +191,11 @@ def _stage(
     excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
     python: str | None, start: str | None = None,
 ) -> None:
-    from codemods.stage import VerificationFailed, find_python, stage
+    from codemods.stage import VerificationFailed, stage
 
-    try:
-        interpreter = find_python(root.resolve(), python)
-        output.note(f"verify: python {interpreter.path} ({interpreter.reason})")
+    try:  # stage names the interpreter that verifies (one line) once the refusals are behind it
         staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
-                       test_cmd=test_cmd, python=interpreter.path, base=start, note=output.note)
+                       test_cmd=test_cmd, python=python, base=start, note=output.note)
     except VerificationFailed as exc:
         for msg in exc.verification.messages:
             output.note(f"verify: {msg}")

@@ -127,7 +127,10 @@ def stage(
     refuse_moved_since(repo, prefix, start, combined)
     checks.refuse_hidden(Path(root), [*(c.path for c in combined.changes), *combined.parsed],
                          _moved_names(migrations))
-    python = python or verify_mod.target_python(Path(root).resolve())
+    interpreter = verify_mod.find_python(Path(root).resolve(), python)
+    if run_verify:
+        (note or _stderr_note)(f"verify: python {interpreter.path} ({interpreter.reason})")
+    python = interpreter.path
     scratch = Path(tempfile.mkdtemp(prefix="modelfold-"))
     with faults.terminate_as_interrupt(), _runs.marked_run(common, scratch) as run:
         try:
