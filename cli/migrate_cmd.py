@@ -238,6 +238,8 @@ def _stage(
         raise CommandError(f"{exc}; no branch was created", code="verification_failed",
                            exit_code=ExitCode.CONFLICT,
                            details={"verification": asdict(exc.verification)}) from None
+    for msg in staged.verification.messages if staged.verification else ():
+        output.note(f"verify: {msg}")  # what was already failing before, what was not imported
     _write_report(run, report.markdown_report(migrations, staged))
     if not run.fmt.is_json:
         sys.stdout.write(_staged_text(migrations, staged))

@@ -356,6 +356,7 @@ class TestRun:
     returncode: int
     tail: str
     seconds: float
+    failed: tuple[str, ...] = ()  # failing tests the output names ("path::test - Error")
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,7 @@ class Verification:
     schema: tuple[TableDiff, ...]
     tests: tuple[TestRun, ...]
     messages: tuple[str, ...]
+    regressions: tuple[str, ...] = ()  # what blocks, first regression first; empty when ok
 
 
 @dataclass(frozen=True)
@@ -381,10 +383,11 @@ class StageResult:
 
 @dataclass(frozen=True)
 class BeforeSnapshot:
-    """The tree at HEAD: each consolidated class's table as its own module defines it."""
+    """The tree at HEAD: each consolidated class's table as its own module defines it, each module's outcome."""
 
     classes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     tests: TestRun | None = None
-    broken: Mapping[str, str] = field(default_factory=dict)  # model modules that never imported
+    outcomes: Mapping[str, str | None] = field(default_factory=dict)  # module -> its error, None if it imported
+    configure: tuple[str, ...] = ()  # configure_mappers() errors seen at HEAD

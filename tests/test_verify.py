@@ -10,7 +10,10 @@ import pytest
 from test_migrate_helpers import FILES, SHIM, migration
 
 from codemods.diff import write_changes
-from codemods.stage._verify import import_orders, import_roots, run_probe, table_diff, target_python, verify
+from codemods.stage._probe import ModuleTarget, ProbeResult, contained
+from codemods.stage._probe import run_probe as run_targets
+from codemods.stage._python import find_python
+from codemods.stage._verify import import_orders, import_roots, table_diff, verify
 from codemods.types import SourceFile
 
 
@@ -31,6 +34,18 @@ def test_import_roots_strip_module_path() -> None:
     assert import_roots(files) == ["", "src"]
 
 
+def target(name: str) -> ModuleTarget:
+    """A module of a flat tree (root "")."""
+    path = name.replace(".", "/") + ".py"
+    return ModuleTarget(name, path, "")
+
+
+def run_probe(root: Path, roots: list[str], modules: list[str], *, models: list[str] = [],  # noqa: B006
+              configure: bool = True) -> ProbeResult:
+    with contained(root) as box:
+        return run_targets(box, [target(m) for m in modules], roots, models=models, configure=configure)
+
+
 def test_import_orders_put_each_module_first() -> None:
     orders = import_orders(["canon", "shim"], ["a", "b"])
     assert [o[0] for o in orders] == ["canon", "shim", "a", "b"]
@@ -41,21 +56,25 @@ def test_import_orders_put_each_module_first() -> None:
 def test_probe_reports_the_duplicate_table_error(tmp_path: Path) -> None:
     root = write(tmp_path / "t", FILES)
     probe = run_probe(root, [""], ["pkg.all_models"], models=["pkg.legacy:User"])
-    assert probe["failed"] is not None and "Table 'users' is already defined" in probe["failed"]
+    (outcome,) = probe.outcomes
+    assert outcome.status == "error" and "Table 'users' is already defined" in (outcome.error or "")
     alone = run_probe(root, [""], ["pkg.legacy"], models=["pkg.legacy:User"], configure=False)
-    assert alone["failed"] is None
-    assert alone["owner"] == {"pkg.legacy:User": "users"}
-    users = alone["tables"]["users"]
+    assert alone.failed is None and [o.status for o in alone.outcomes] == ["ok"]
+    assert alone.owner == {"pkg.legacy:User": "users"}
+    users = alone.tables["users"]
     assert users["columns"]["email"] == "email VARCHAR(255) NOT NULL"
     assert users["constraints"] == ["PRIMARY KEY (id)"]
 
 
 def test_probe_does_not_see_our_own_packages(tmp_path: Path) -> None:
     root = write(tmp_path / "t", {"cli/__init__.py": "WHO = 'target'\n"})
-    probe = run_probe(root, [""], ["cli"], configure=False)
-    assert probe["failed"] is None
+    with contained(root) as box:
+        probe = run_targets(box, [ModuleTarget("cli", "cli/__init__.py", "")], [""], configure=False)
+    assert probe.failed is None and [o.status for o in probe.outcomes] == ["ok"]
     clash = write(tmp_path / "u", {"types.py": "raise RuntimeError('shadowed stdlib')\n"})
-    assert run_probe(clash, [], ["json"], configure=False)["failed"] is None
+    with contained(clash) as box:
+        probe = run_targets(box, [], [], configure=False)
+    assert probe.failed is None
 
 
 def test_table_diff_columns_constraints_indexes() -> None:
@@ -82,8 +101,7 @@ def test_verify_two_trees_catches_a_shim_cycle(tmp_path: Path) -> None:
     write(after, {"pkg/modern.py": cyclic_modern, "pkg/legacy.py": cyclic_shim})
     v = verify(before, after, [m])
     assert not v.ok
-    failures = [msg for msg in v.messages if msg.startswith("import order starting with")]
-    assert any("pkg.legacy" in msg and "ImportError" in msg for msg in failures), v.messages
+    assert any("order starting with pkg.legacy" in msg and "ImportError" in msg for msg in v.regressions), v.messages
 
 
 EXTRA_BROKEN = """import missing_dependency_for_modelfold_tests  # noqa: F401
@@ -107,7 +125,8 @@ def test_module_that_never_imported_is_tolerated_not_hidden(tmp_path: Path) -> N
     write_changes(after, migration().changeset)
     v = verify(before, after, [migration()])
     assert v.ok, v.messages
-    assert any(msg.startswith("pkg.extra did not import before the migration either") for msg in v.messages)
+    assert ("already failing before: pkg.extra (ModuleNotFoundError: No module named "
+            "'missing_dependency_for_modelfold_tests')") in v.messages
 
 
 def test_target_python_prefers_the_projects_virtualenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,10 +136,10 @@ def test_target_python_prefers_the_projects_virtualenv(tmp_path: Path, monkeypat
     exe = root / ".venv" / "bin" / "python"
     exe.symlink_to(sys.executable)
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    assert target_python(root) == str(exe)
+    assert find_python(root).path == str(exe)
     monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "nowhere"))
-    assert target_python(root) == str(exe)
+    assert find_python(root).path == str(exe)
     other = tmp_path / "elsewhere"
     other.mkdir()
     (other / ".git").mkdir()
-    assert target_python(other) == sys.executable
+    assert find_python(other).path == sys.executable

@@ -5,11 +5,21 @@
 - `_refs`: branch names by git's rules; the ref moved by compare-and-swap, never a checked-out one.
 - `_runs`: each run marked in the repository, so the next one cleans up after a killed run.
 - `_verify`: fresh interpreters of the target import the affected modules in each order that
-  matters, `configure_mappers()`, DDL per table before and after, the optional test command.
+  matters, `configure_mappers()`, DDL per table; before and after compared module by module.
+- `_probe`: contained children (scratch tree as cwd, throwaway GIT_DIR, own process group, output
+  through files) and the probe API: module targets in, per-module outcomes out.
 - `_probe_script`: the script those interpreters run (read as text, never imported here).
+- `_python`: which interpreter imports the target, and whether it can.
+- `_schema_loss`: the merged table against each original class; what it lost.
+- `_testrun`: the user's test command before and after; which tests regressed.
 """
 
+from codemods.stage._probe import ModuleOutcome
+from codemods.stage._python import Interpreter, find_python
 from codemods.stage._stage import VerificationFailed, default_branch, stage
-from codemods.stage._verify import verify
+from codemods.stage._verify import probe_modules, verify
 
-__all__ = ["VerificationFailed", "default_branch", "stage", "verify"]
+__all__ = [
+    "Interpreter", "ModuleOutcome", "VerificationFailed", "default_branch", "find_python",
+    "probe_modules", "stage", "verify",
+]

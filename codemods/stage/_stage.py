@@ -127,7 +127,10 @@ def stage(
     refuse_moved_since(repo, prefix, start, combined)
     checks.refuse_hidden(Path(root), [*(c.path for c in combined.changes), *combined.parsed],
                          _moved_names(migrations))
-    python = python or verify_mod.target_python(Path(root).resolve())
+    interpreter = verify_mod.find_python(Path(root).resolve(), python)
+    if run_verify:
+        (note or _stderr_note)(f"verify: python {interpreter.path} ({interpreter.reason})")
+    python = interpreter.path
     scratch = Path(tempfile.mkdtemp(prefix="modelfold-"))
     with faults.terminate_as_interrupt(), _runs.marked_run(common, scratch) as run:
         try:
@@ -164,7 +167,7 @@ def _verify(
     verification = verify_mod.check_after(base, migrations, before, excludes=excludes,
                                           test_cmd=test_cmd, timeout=timeout, python=python)
     if not verification.ok:
-        first = verification.messages[0] if verification.messages else "check failed"
+        first = (verification.regressions or verification.messages or ("check failed",))[0]
         raise VerificationFailed(f"verification failed: {first}", verification)
     _restore(base, combined)
     return verification

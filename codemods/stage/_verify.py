@@ -1,162 +1,149 @@
-"""Check a migrated tree in fresh interpreters: imports in every order, mappers, schema, tests."""
+"""Check a migrated tree against HEAD in fresh interpreters, module by module; block only on regressions.
+
+Before the change each module's outcome is recorded (the duplicate's own SQLAlchemy error is the
+expected one); after it, every order that matters is imported and the mappers configured. A
+module that imported before and does not after, an error naming a consolidated class or table,
+schema lost against an original class that no conflict decision explains, or a test that passed
+before and fails after, is a regression. A failure that was there before is reported as such.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from codemods import scan
 from codemods.index import build_index
-from codemods.types import (
-    BeforeSnapshot,
-    ColumnChange,
-    Migration,
-    ModelfoldError,
-    SourceFile,
-    TableDiff,
-    TestRun,
-    Verification,
+from codemods.stage._probe import (
+    Containment,
+    ModuleOutcome,
+    ModuleTarget,
+    ProbeResult,
+    contained,
+    explain,
+    import_roots,
+    module_root,
+    run_probe,
 )
+from codemods.stage._python import Interpreter, check_python, find_python
+from codemods.stage._schema_loss import lost_schema, table_diff
+from codemods.stage._testrun import compare_tests, run_tests
+from codemods.types import BeforeSnapshot, Migration, ModelfoldError, TableDiff, TestRun, Verification
 
-PROBE_SOURCE = (Path(__file__).with_name("_probe_script.py")).read_text(encoding="utf-8")
-MARKER = "@@MODELFOLD-PROBE@@"
 MAX_ORDERS = 24
 PARALLEL_PROBES = 2  # fresh interpreters at once (each is one process, mostly CPU-bound imports)
+ALEMBIC_TEXT = re.compile(r"^\s*(from\s+alembic\b|import\s+alembic\b)", re.MULTILINE)
 
 __all__ = [
-    "BeforeSnapshot", "Verification", "check_after", "import_orders", "import_roots",
-    "run_probe", "run_tests", "snapshot_before", "table_diff", "verify",
+    "BeforeSnapshot", "Interpreter", "Verification", "check_after", "find_python", "import_orders",
+    "import_roots", "probe_modules", "run_probe", "run_tests", "snapshot_before", "table_diff", "target_python",
+    "verify",
 ]
 
 
+@dataclass(frozen=True)
+class TreeModules:
+    """The importable modules of a tree: targets by module name, roots, conflicting top-level names."""
 
-
-def import_roots(files: Sequence[SourceFile]) -> list[str]:
-    """The directories (relative POSIX, "" for the root) a file's module name is relative to."""
-    roots: set[str] = set()
-    for f in files:
-        if not f.module:
-            continue
-        parts = PurePosixPath(f.path).with_suffix("").parts
-        if f.is_package:
-            parts = parts[:-1]
-        depth = len(f.module.split("."))
-        if tuple(parts[len(parts) - depth :]) == tuple(f.module.split(".")):
-            roots.add("/".join(parts[: len(parts) - depth]))
-    return sorted(roots)
+    targets: Mapping[str, ModuleTarget]
+    roots: tuple[str, ...]
+    conflicted: frozenset[str]  # top-level names two source roots both define
+    alembic: tuple[str, ...]  # files never imported: alembic env.py and migration scripts
+    refs: tuple[str, ...]  # every model class ("module:Class")
+    models: tuple[str, ...]  # modules defining models
 
 
 def _valid_module(name: str) -> bool:
     return bool(name) and all(p.isidentifier() for p in name.split("."))
 
 
-def target_python(root: Path) -> str:
-    """The interpreter of the target project: the active virtualenv, a .venv/venv in root, or ours."""
-    candidates = [Path(os.environ["VIRTUAL_ENV"])] if os.environ.get("VIRTUAL_ENV") else []
-    for base in (root, *root.parents):
-        candidates += [base / ".venv", base / "venv"]
-        if (base / ".git").exists():
-            break
-    for env in candidates:
-        exe = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        if exe.is_file():
-            return str(exe)
-    return sys.executable
-
-
-def run_probe(
-    tree: Path, roots: Sequence[str], modules: Sequence[str], *, optional: Sequence[str] = (),
-    models: Sequence[str] = (), configure: bool = True, timeout: float = 120.0,
-    python: str | None = None,
-) -> dict[str, Any]:
-    """Import `modules` (in order) in a fresh interpreter rooted at tree; return the probe's JSON."""
-    spec = {
-        "path": [str((tree / r).resolve()) if r else str(tree.resolve()) for r in roots],
-        "modules": list(modules), "optional": list(optional), "models": list(models),
-        "configure": configure,
-    }
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+def _is_alembic(tree: Path, rel: str) -> bool:
+    path = tree / rel
+    if path.name == "env.py" and ((path.parent / "script.py.mako").exists() or (path.parent / "versions").is_dir()):
+        return True
+    if any(p.name == "versions" and (p.parent / "env.py").exists() for p in path.parents):
+        return True
     try:
-        proc = subprocess.run(
-            [python or sys.executable, "-I", "-B", "-c", PROBE_SOURCE], input=json.dumps(spec),
-            capture_output=True, text=True, cwd=tree, timeout=timeout, env=env, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {"failed": f"timed out after {timeout:g}s importing {', '.join(modules)}",
-                "errors": [], "tables": {}, "owner": {}}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARKER):
-            result: dict[str, Any] = json.loads(line[len(MARKER) :])
-            return result
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"failed": f"interpreter exited {proc.returncode}: {tail}", "errors": [],
-            "tables": {}, "owner": {}}
+        return ALEMBIC_TEXT.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
 
 
-def run_tests(tree: Path, command: str, side: str, timeout: float = 1800.0) -> TestRun:
-    """Run the user's test command in tree; keep its exit code and last lines."""
-    start = time.monotonic()
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    try:
-        proc = subprocess.run(  # the platform shell (/bin/sh, cmd.exe), as the README documents
-            command, shell=True, cwd=tree, capture_output=True, text=True, timeout=timeout,
-            env=env, check=False,
-        )
-        code, output = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired:
-        code, output = -1, f"timed out after {timeout:g}s"
-    except OSError as exc:
-        code, output = 127, f"cannot run {command!r}: {exc}"
-    lines = output.strip().splitlines()
-    first_error = next((line for line in lines if line.startswith("E ")), None)
-    kept = lines[-3:] if first_error is None or first_error in lines[-3:] else [first_error, *lines[-3:]]
-    tail = "\n".join(kept)
-    return TestRun(side, command, code, tail, round(time.monotonic() - start, 2))
+def tree_modules(tree: Path, excludes: Sequence[str] = (), wanted: Sequence[str] = ()) -> TreeModules:
+    """Scan tree once: where every module lives, which roots clash, which files are alembic's.
 
-
-def _model_modules(tree: Path, excludes: Sequence[str]) -> tuple[list[str], list[str]]:
+    `wanted` are paths (the migration's files): when two roots hold the same module name, the
+    target is the wanted file, else one in the root of a wanted file of the same top-level package.
+    """
+    files = scan.source_files(tree, excludes)
     index = build_index(tree, excludes)
-    refs = sorted(m.ref for m in index.models)
-    modules = sorted({m.module for m in index.models if _valid_module(m.module)})
-    return modules, refs
+    keep = {m.path for m in index.models} | set(wanted)
+    by_root: dict[str, set[str]] = {}
+    regular: set[tuple[str, str]] = set()
+    candidates: dict[str, list[ModuleTarget]] = {}
+    alembic: list[str] = []
+    for f in files:
+        root = module_root(f)
+        if root is None or not _valid_module(f.module):
+            continue
+        top = f.module.partition(".")[0]
+        by_root.setdefault(top, set()).add(root)
+        if f.module == top:
+            regular.add((top, root))
+        if f.path in keep:
+            if _is_alembic(tree, f.path):
+                alembic.append(f.path)
+            else:
+                candidates.setdefault(f.module, []).append(ModuleTarget(f.module, f.path, root))
+    home = {t.top: t.root for ts in candidates.values() for t in ts if t.path in wanted}
+    targets = {name: next((t for t in ts if t.path in wanted), None)
+               or next((t for t in ts if home.get(t.top) == t.root), ts[0])
+               for name, ts in candidates.items()}
+    conflicted = frozenset(t for t, roots in by_root.items()
+                           if len(roots) > 1 and any((t, r) in regular for r in roots))
+    return TreeModules(targets, tuple(import_roots(files)), conflicted, tuple(alembic),
+                       tuple(sorted(m.ref for m in index.models)),
+                       tuple(sorted({m.module for m in index.models})))
 
 
-def snapshot_before(
-    tree: Path, migrations: Sequence[Migration], *, excludes: Sequence[str] = (),
-    test_cmd: str | None = None, timeout: float = 120.0, python: str | None = None,
-) -> BeforeSnapshot:
-    """Each consolidated class's table DDL at HEAD, each from its own module in its own interpreter."""
-    roots = import_roots(scan.source_files(tree, excludes))
-    modules, refs = _model_modules(tree, excludes)
-    classes: dict[str, Mapping[str, Any]] = {}
-    tables: dict[str, Mapping[str, Any]] = {}
-    errors: dict[str, str] = {}
-    broken: dict[str, str] | None = None
-    for m in migrations:
-        for model in (m.consolidation.canonical, *m.consolidation.duplicates):
-            others = [x for x in modules if x != model.module]
-            probe = run_probe(tree, roots, [model.module], optional=others, models=refs,
-                              configure=False, timeout=timeout, python=python)
-            if probe["failed"]:
-                errors[model.ref] = probe["failed"]
-                continue
-            failed = {e.removeprefix("import ").split(": ", 1)[0]: e for e in probe["errors"]
-                      if ": ModuleNotFoundError: " in e}  # a dependency missing here, not our doing
-            broken = failed if broken is None else {k: v for k, v in broken.items() if k in failed}
-            key = probe["owner"].get(model.ref)
-            if key in probe["tables"]:
-                classes[model.ref] = probe["tables"][key]
-            for name, info in probe["tables"].items():
-                tables.setdefault(name, info)
-    tests = run_tests(tree, test_cmd, "before") if test_cmd else None
-    return BeforeSnapshot(classes, tables, errors, tests, broken or {})
+def compatible(targets: Sequence[ModuleTarget], conflicted: frozenset[str]) -> list[ModuleTarget]:
+    """Keep, in order, the targets that can share an interpreter with those before them
+    (a top-level package two roots define comes from the root of its first target)."""
+    chosen: dict[str, str] = {}
+    kept: list[ModuleTarget] = []
+    for t in targets:
+        if t.top not in conflicted or chosen.setdefault(t.top, t.root) == t.root:
+            kept.append(t)
+    return kept
+
+
+def probe_modules(
+    tree: Path, modules: Sequence[str], *, excludes: Sequence[str] = (), configure: bool = True,
+    timeout: float = 120.0, python: str | None = None,
+) -> dict[str, ModuleOutcome]:
+    """Import `modules` (in order) from tree in one contained interpreter; the outcome of each."""
+    files = {f.module: f.path for f in scan.source_files(tree, excludes)}
+    found = tree_modules(tree, excludes, [files[m] for m in modules if m in files])
+    missing = [m for m in modules if m not in found.targets]
+    if missing:
+        raise ModelfoldError(f"no importable module {missing[0]!r} in {tree}")
+    targets = compatible([found.targets[m] for m in modules], found.conflicted)
+    with contained(tree) as box:
+        probe = run_probe(box, targets, found.roots, configure=configure, timeout=timeout, python=python)
+    if probe.failed:
+        raise ModelfoldError(probe.failed)
+    return {o.name: o for o in probe.outcomes}
+
+
+def migration_paths(migrations: Sequence[Migration]) -> list[str]:
+    """The files of the migrations: every consolidated class's module and every changed .py file."""
+    paths = [model.path for m in migrations for model in (m.consolidation.canonical, *m.consolidation.duplicates)]
+    paths += [c.path for m in migrations for c in m.changeset.changes if c.path.endswith(".py")]
+    return list(dict.fromkeys(paths))
 
 
 def affected_modules(tree: Path, migrations: Sequence[Migration]) -> tuple[list[str], list[str]]:
@@ -184,91 +171,168 @@ def import_orders(core: Sequence[str], rest: Sequence[str], limit: int = MAX_ORD
     return orders[:limit]
 
 
+def _plan(found: TreeModules, order: Sequence[str]) -> list[ModuleTarget]:
+    names = [*order, *[m for m in found.models if m not in order]]
+    return compatible([found.targets[n] for n in names if n in found.targets], found.conflicted)
+
+
+def target_python(root: Path) -> str:
+    """The interpreter that imports the tree at root (`find_python` without --python)."""
+    return find_python(root).path
+
+
+def _interpreter(tree: Path, python: str | None) -> Interpreter:
+    return Interpreter(python, "given") if python else find_python(tree)
+
+
+def snapshot_before(
+    tree: Path, migrations: Sequence[Migration], *, excludes: Sequence[str] = (),
+    test_cmd: str | None = None, timeout: float = 120.0, python: str | None = None,
+) -> BeforeSnapshot:
+    """Each module's outcome and each consolidated class's table at HEAD; the test command's run."""
+    core, rest = affected_modules(tree, migrations)
+    found = tree_modules(tree, excludes, migration_paths(migrations))
+    interpreter = _interpreter(tree, python)
+    classes: dict[str, Mapping[str, Any]] = {}
+    tables: dict[str, Mapping[str, Any]] = {}
+    errors: dict[str, str] = {}
+    outcomes: dict[str, str | None] = {}
+    configure: list[str] = []
+    with contained(tree) as box:
+        homes = [found.targets[m] for m in core if m in found.targets]  # their roots first
+        roots = list(dict.fromkeys([*(t.root for t in homes), *found.roots]))
+        check_python(interpreter, box, roots, sorted({t.top for t in homes}),
+                     sorted({t.top for t in found.targets.values()}), timeout)
+        for m in migrations:
+            for model in (m.consolidation.canonical, *m.consolidation.duplicates):
+                probe = run_probe(box, _plan(found, [model.module, *core, *rest]), found.roots,
+                                  models=found.refs, configure=True, timeout=timeout,
+                                  python=interpreter.path)
+                if probe.failed:
+                    errors[model.ref] = probe.failed
+                    continue
+                for o in probe.outcomes:  # a module that imported in any probe imported before
+                    if o.ok:
+                        outcomes[o.name] = None
+                    elif o.name not in outcomes:
+                        outcomes[o.name] = explain(o, box)
+                configure += [probe.configure] if probe.configure else []
+                key = probe.owner.get(model.ref)
+                if key is not None and key in probe.tables:
+                    classes[model.ref] = probe.tables[key]
+                for name, info in probe.tables.items():
+                    tables.setdefault(name, info)
+        tests = run_tests(box, test_cmd, "before") if test_cmd else None
+    return BeforeSnapshot(classes, tables, errors, tests, outcomes=outcomes, configure=tuple(configure))
+
+
+def _names(migrations: Sequence[Migration]) -> re.Pattern[str]:
+    words: set[str] = set()
+    for m in migrations:
+        for model in (m.consolidation.canonical, *m.consolidation.duplicates):
+            words.add(model.class_name)
+            if model.table:
+                words.add(model.table)
+    return re.compile(r"(?<![\w.])(" + "|".join(sorted(map(re.escape, words))) + r")(?![\w])")
+
+
+def _external(error: str, found: TreeModules) -> bool:
+    """True for a ModuleNotFoundError naming a module outside the tree (a missing dependency)."""
+    match = re.match(r"ModuleNotFoundError: No module named '([^']+)'", error)
+    return match is not None and match.group(1).partition(".")[0] not in {t.top for t in found.targets.values()}
+
+
+def _judge(
+    outcome: ModuleOutcome, first: str, before: BeforeSnapshot, box: Containment, found: TreeModules,
+    ours: re.Pattern[str],
+) -> tuple[str | None, str | None]:
+    """(regression, pre-existing note) for one module outcome after the change."""
+    now = explain(outcome, box)
+    where = f"import {outcome.name}" + (f" (order starting with {first})" if first != outcome.name else "")
+    was = before.outcomes.get(outcome.name)
+    if outcome.name not in before.outcomes or was is None or ours.search(now):
+        return f"{where}: {now}", None
+    if now == was or _external(now, found):
+        return None, f"already failing before: {outcome.name} ({was})"
+    return f"{where}: {now} (before: {was})", None
+
+
 def check_after(
     tree: Path, migrations: Sequence[Migration], before: BeforeSnapshot, *,
     excludes: Sequence[str] = (), test_cmd: str | None = None, timeout: float = 120.0,
     python: str | None = None,
 ) -> Verification:
     """Import the migrated tree in every order that matters, configure mappers, diff the schema."""
-    roots = import_roots(scan.source_files(tree, excludes))
-    modules, refs = _model_modules(tree, excludes)
     core, rest = affected_modules(tree, migrations)
+    found = tree_modules(tree, excludes, migration_paths(migrations))
+    rest = [r for r in rest if r in found.targets]  # not alembic's scripts, not files outside any root
     orders = import_orders(core, rest)
-    messages = [f"before: {ref} could not be loaded: {err}" for ref, err in sorted(before.errors.items())]
+    ours = _names(migrations)
+    interpreter = _interpreter(tree, python)
+    regressions: list[str] = []
+    notes: list[str] = [f"not imported (alembic script): {p}" for p in found.alembic]
+    notes += [f"schema of {ref} not compared: it did not load before ({err})"
+              for ref, err in sorted(before.errors.items())]
     if len(core) + len(rest) > len(orders):
-        messages.append(f"checked {len(orders)} of {len(core) + len(rest)} import orders")
-    ok = True
-    after: dict[str, Any] = {}
-    # model modules that failed to import at HEAD too (a missing dependency...) cannot fail us now
-    tolerated = [x for x in modules if x in before.broken and x not in core and x not in rest]
-    messages += [f"{x} did not import before the migration either: {before.broken[x]}" for x in tolerated]
-    def probe_order(order: list[str]) -> dict[str, Any]:
-        full = [*order, *[x for x in modules if x not in order and x not in tolerated]]
-        return run_probe(tree, roots, full, optional=tolerated, models=refs, configure=True,
-                         timeout=timeout, python=python)
+        notes.append(f"checked {len(orders)} of {len(core) + len(rest)} import orders")
+    with contained(tree) as box:
+        def probe_order(order: list[str]) -> ProbeResult:
+            return run_probe(box, _plan(found, order), found.roots, models=found.refs, configure=True,
+                             timeout=timeout, python=interpreter.path)
 
-    pool = ThreadPoolExecutor(max_workers=PARALLEL_PROBES)
-    try:
-        probes = list(pool.map(probe_order, orders))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    for order, probe in zip(orders, probes, strict=True):
-        if probe["failed"]:
-            ok = False
-            messages.append(f"import order starting with {order[0]}: {probe['failed']}")
-        elif not after:
-            after = probe
-    schema = _schema(migrations, before, after) if after else ()
-    tests: list[TestRun] = [before.tests] if before.tests else []
-    if test_cmd:
-        run = run_tests(tree, test_cmd, "after")
-        tests.append(run)
-        if run.returncode != 0:
-            ok = False
-            messages.append(f"test command failed after the migration (exit {run.returncode})")
-    return Verification(ok, tuple(tuple(o) for o in orders), schema, tuple(tests), tuple(messages))
+        with ThreadPoolExecutor(max_workers=PARALLEL_PROBES) as pool:
+            probes = list(pool.map(probe_order, orders))
+        after: ProbeResult | None = None
+        for order, probe in zip(orders, probes, strict=True):
+            if probe.failed:
+                regressions.append(f"import order starting with {order[0]}: {probe.failed}")
+                continue
+            for outcome in probe.outcomes:
+                if not outcome.ok:
+                    bad, note = _judge(outcome, order[0], before, box, found, ours)
+                    regressions += [bad] if bad and bad not in regressions else []
+                    notes += [note] if note and note not in notes else []
+            if probe.configure and (probe.configure not in before.configure or ours.search(probe.configure)):
+                regressions.append(f"configure_mappers() (order starting with {order[0]}): {probe.configure}")
+            elif probe.configure:
+                notes.append(f"already failing before: configure_mappers() ({probe.configure})")
+            after = after or probe
+        schema = _schema(migrations, before, after) if after else ()
+        for m in migrations:
+            regressions += [r for r in lost_schema(schema, m) if r not in regressions]
+        regressions += [f"schema: {d.table} changed, and no consolidation is on it" for d in schema
+                        if d.compared_to == "HEAD" and d.before_ddl.startswith("CREATE")
+                        and d.after_ddl.startswith("CREATE")]
+        tests: list[TestRun] = [before.tests] if before.tests else []
+        if test_cmd:
+            run = run_tests(box, test_cmd, "after")
+            tests.append(run)
+            bad_tests, test_notes = compare_tests(before.tests, run)
+            regressions += bad_tests
+            notes += test_notes
+    messages = tuple(dict.fromkeys([*notes, *regressions]))
+    return Verification(not regressions, tuple(tuple(o) for o in orders), schema, tuple(tests), messages,
+                        tuple(dict.fromkeys(regressions)))
 
 
-def _schema(
-    migrations: Sequence[Migration], before: BeforeSnapshot, after: Mapping[str, Any]
-) -> tuple[TableDiff, ...]:
+def _schema(migrations: Sequence[Migration], before: BeforeSnapshot, after: ProbeResult) -> tuple[TableDiff, ...]:
     diffs: list[TableDiff] = []
     consolidated: set[str] = set()
     for m in migrations:
         canonical = m.consolidation.canonical
-        key = after["owner"].get(canonical.ref, canonical.table or "")
+        key = after.owner.get(canonical.ref, canonical.table or "")
         consolidated.add(key)
-        now = after["tables"].get(key)
+        now = after.tables.get(key)
         if now is None:
             continue
         for model in (*m.consolidation.duplicates, canonical):
             if model.ref in before.classes:
                 diffs.append(table_diff(key, model.ref, before.classes[model.ref], now))
-    for name in sorted(set(before.tables) & set(after["tables"]) - consolidated):
-        diff = table_diff(name, "HEAD", before.tables[name], after["tables"][name])
+    for name in sorted(set(before.tables) & set(after.tables) - consolidated):
+        diff = table_diff(name, "HEAD", before.tables[name], after.tables[name])
         if not diff.identical:
             diffs.append(diff)
     return tuple(diffs)
-
-
-def table_diff(table: str, compared_to: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> TableDiff:
-    """Column, constraint and index differences between two probe table records."""
-    if "error" in old or "error" in new:
-        return TableDiff(table, compared_to, before_ddl=str(old.get("ddl", old.get("error"))),
-                         after_ddl=str(new.get("ddl", new.get("error"))))
-    oc: Mapping[str, str] = old["columns"]
-    nc: Mapping[str, str] = new["columns"]
-    changed = tuple(ColumnChange(c, oc[c], nc[c]) for c in sorted(set(oc) & set(nc)) if oc[c] != nc[c])
-    return TableDiff(
-        table, compared_to,
-        added=tuple(sorted(set(nc) - set(oc))), removed=tuple(sorted(set(oc) - set(nc))),
-        changed=changed,
-        constraints_added=tuple(sorted(set(new["constraints"]) - set(old["constraints"]))),
-        constraints_removed=tuple(sorted(set(old["constraints"]) - set(new["constraints"]))),
-        indexes_added=tuple(sorted(set(new["indexes"]) - set(old["indexes"]))),
-        indexes_removed=tuple(sorted(set(old["indexes"]) - set(new["indexes"]))),
-        before_ddl=old["ddl"], after_ddl=new["ddl"],
-    )
 
 
 def verify(
