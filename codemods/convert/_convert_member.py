@@ -194,7 +194,12 @@ def _convert_relationship(member: Member, ctx: ConvertContext) -> tuple[cst.Base
     assert call is not None
     notes: list[str] = []
     target = _target_name(call)
-    quoted = f'"{target}"' if target is not None else ctx.imports.ref("typing", "Any")
+    if target is None:
+        quoted = ctx.imports.ref("typing", "Any")
+    else:
+        quoted = target if target != ctx.class_name and ctx.imports.bare(target) else f'"{target}"'
+        if target == ctx.class_name and ctx.imports.future_annotations:
+            quoted = target
     lazy = string_value(kwarg(call, "lazy"))
     backref = kwarg(call, "backref")
     if backref is not None:
