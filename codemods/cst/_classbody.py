@@ -140,11 +140,11 @@ class Resolver:
                 local = alias.evaluated_alias or name
                 self._bind(local, f"{module}.{name}" if not module.endswith(".") else module + name)
         elif isinstance(small, cst.Assign):
-            alias = self._constructor_alias(small)
+            constructor = self._constructor_alias(small)
             for target in small.targets:
                 self._targets(target.target)
-                if alias is not None and isinstance(target.target, cst.Name):
-                    self._aliases[target.target.value] = alias  # `_Column = mapped_column`
+                if constructor is not None and isinstance(target.target, cst.Name):
+                    self._aliases[target.target.value] = constructor  # `_Column = mapped_column`
         elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
             self._targets(small.target)
 
