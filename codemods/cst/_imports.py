@@ -90,6 +90,7 @@ class ImportPlanner:
     list_name: str = "list"
     # the project's Python floor allows `X | None` at runtime (3.10+: requires-python/target)
     pep604: bool = False
+    line_length: int = 99  # where the project's formatter wraps a line
 
     def __post_init__(self) -> None:
         self.known = bindings(self.module)

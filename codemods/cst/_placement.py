@@ -69,7 +69,7 @@ def _runs(tree: ast.Module) -> list[list[_Import]]:
 
 def place_imports(before: str, after: str, style: ImportStyle) -> str:
     """`after` with its new or changed import statements where the sorter would put them."""
-    if before == after or not style.configured:
+    if before == after:
         return after
     try:
         old = import_signatures(ast.parse(before))
@@ -156,8 +156,9 @@ def _place_run(
             entries.append(_Entry(stmts[0], text.rstrip("\r\n"), False, _magic_comma(code),
                                   len(stmts) == 1 and not comment and "#" not in code))
             continue
-        if "#" in code:
-            return None
+        if "#" in code:  # a comment inside: the statement moves as written
+            entries.append(_Entry(stmts[0], text.rstrip("\r\n"), True, _magic_comma(code), False))
+            continue
         for stmt in stmts:
             for part in _split(stmt, style):
                 rendered = _render(part, style, style.split_on_trailing_comma and _magic_comma(code), comment)
