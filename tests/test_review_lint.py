@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from test_cases import CASES, FIXTURES, NOT_PROJECT, load_case
 
 from codemods.diff import apply_changeset
 from codemods.migrate import plan_migration
 from codemods.types import ConflictPolicy
-from tests.test_cases import CASES, FIXTURES, NOT_PROJECT, load_case
 
 RUFF = [sys.executable, "-m", "ruff"]
 ISSUE_CASES = ("future_column_alias", "implicit_module_import", "isort_single_line_crm", "ruff_isort_team")
@@ -94,11 +94,9 @@ def test_no_new_lint_or_format_findings(migrated: Migrated) -> None:
     assert not new, f"clean before, findings after: {new}"
 
 
+@pytest.mark.parametrize("migrated", ISSUE_CASES, indirect=True)
 def test_no_name_of_the_old_module_outside_the_shim(migrated: Migrated) -> None:
-    case = migrated.before.parent.name.rstrip("0123456789")
-    if case not in ISSUE_CASES:
-        pytest.skip("the seed cases keep mentions on purpose (the shim's README, old tests)")
-    spec = load_case(case)
+    spec = load_case(migrated.before.parent.name.rstrip("0123456789"))
     shims = {d.split(":")[0] for d in spec["duplicates"]}
     old_names = [n for module in shims for n in (module, module.rpartition(".")[2])]
     left = []

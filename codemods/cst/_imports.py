@@ -141,7 +141,9 @@ class ImportPlanner:
 
     def optional(self, inner: str) -> str:
         """`Optional[X]` or `X | None`, matching the module's style."""
-        if self.optional_style == "pipe" and not inner.startswith(('"', "'")):
+        if self.optional_style == "pipe":
+            if inner[:1] in ('"', "'") and inner[-1:] == inner[:1]:
+                return f"{inner[:-1]} | None{inner[-1]}"  # `"Team | None"`: one string, no Optional
             return f"{inner} | None"
         return f"{self.ref('typing', 'Optional')}[{inner}]"
 

@@ -157,6 +157,8 @@ def _place_run(
                                   len(stmts) == 1 and not comment and "#" not in code))
             continue
         if "#" in code:  # a comment inside: the statement moves as written
+            if len(stmts) > 1:
+                return None
             entries.append(_Entry(stmts[0], text.rstrip("\r\n"), True, _magic_comma(code), False))
             continue
         for stmt in stmts:
