@@ -8,6 +8,7 @@ outside its shim (imports, attribute uses, strings).
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -108,3 +109,24 @@ def test_no_name_of_the_old_module_outside_the_shim(migrated: Migrated) -> None:
             if any(re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", line) for n in old_names):
                 left.append(f"{rel}:{number}: {line.strip()}")
     assert not left, "\n".join(left)
+
+
+@pytest.mark.parametrize("migrated", ["future_column_alias"], indirect=True)
+def test_merged_class_is_mapped_throughout_in_the_files_style(migrated: Migrated) -> None:
+    text = (migrated.after / "studio" / "models.py").read_text()
+    cls = next(n for n in ast.parse(text).body if isinstance(n, ast.ClassDef) and n.name == "Project")
+    untyped = [ast.unparse(s) for s in cls.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call)]
+    assert not untyped, "members left without Mapped[...]"
+    annotations = {s.target.id: ast.unparse(s.annotation) for s in cls.body
+                   if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
+    assert annotations["title"] == "Mapped[str]" and annotations["brief"] == "Mapped[str | None]"
+    assert annotations["lead"] == "Mapped[Person | None]"
+    assert "Optional" not in text and "typing" not in text
+
+
+@pytest.mark.parametrize("migrated", ["isort_single_line_crm"], indirect=True)
+def test_force_single_line_gets_one_name_per_import(migrated: Migrated) -> None:
+    for rel in migrated.changed:
+        for node in ast.walk(ast.parse((migrated.after / rel).read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert len(node.names) == 1, f"{rel}: {ast.unparse(node)}"
