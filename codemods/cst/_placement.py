@@ -15,6 +15,7 @@ statements or inside a statement that would have to change: placing a line there
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from codemods.cst._isort import ImportStmt, ImportStyle, member_key, render_from, statement_key
@@ -33,59 +34,90 @@ class _Entry:
     mergeable: bool = True  # no comment inside, no star: names may be added to it
 
 
-def _signature(node: _Import) -> str:
-    return ast.dump(node)
+_IMPORT_LINE = re.compile(
+    r"^([ \t]*)(?:import[ \t]+[\w.]|from[ \t]+[\w.]+[ \t]+import\b)", re.MULTILINE
+)
 
 
-def import_signatures(tree: ast.Module) -> set[str]:
-    """Position-free text of every import statement of a module."""
-    return {_signature(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))}
+def _import_lines(text: str, lines: list[str]) -> list[tuple[int, int, str]]:
+    """(first, end, indent) of each import statement, found by a pattern (no parse): a line that
+    starts like an import, with the lines of its parentheses or backslash continuations."""
+    found: list[tuple[int, int, str]] = []
+    done = i = position = 0
+    for match in _IMPORT_LINE.finditer(text):
+        i += text.count("\n", position, match.start())
+        position = match.start()
+        if i >= len(lines) or not lines[i].startswith(match.group(0)):
+            return []  # a line break other than \n: no placement rather than a wrong one
+        if i < done:
+            continue  # inside the previous statement's parentheses
+        end = i + 1
+        code = lines[i].split("#", 1)[0]
+        if code.count("(") > code.count(")"):
+            while end < len(lines) and ")" not in lines[end].split("#", 1)[0]:
+                end += 1
+            end = min(end + 1, len(lines))
+        while end < len(lines) and lines[end - 1].split("#", 1)[0].rstrip().endswith("\\"):
+            end += 1
+        found.append((i, end, match.group(1)))
+        done = end
+    return found
 
 
-def _runs(tree: ast.Module) -> list[list[_Import]]:
-    """Runs of consecutive import statements in every statement list of the module."""
-    runs: list[list[_Import]] = []
-    bodies: list[list[ast.stmt]] = [tree.body]
-    while bodies:
-        body = bodies.pop()
-        run: list[_Import] = []
-        for stmt in body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                run.append(stmt)
-                continue
-            if run:
-                runs.append(run)
-                run = []
-            for name in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, name, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                    bodies.append(inner)
-            for handler in getattr(stmt, "handlers", []):
-                bodies.append(handler.body)
-        if run:
-            runs.append(run)
-    return runs
+def _text_runs(text: str, lines: list[str], wanted: set[int]) -> list[tuple[int, int, str]]:
+    """(first, end, indent) of the runs of import statements (same indent, blank lines between)
+    that hold one of the `wanted` lines."""
+    runs: list[tuple[int, int, str]] = []
+    for first, end, indent in _import_lines(text, lines):
+        last = runs[-1] if runs else None
+        between = lines[last[1]:first] if last is not None else []
+        if last is not None and last[2] == indent and all(
+            not line.strip() or line.lstrip().startswith("#") for line in between
+        ):  # a comment joins the run too: `_place_run` then leaves the run alone
+            runs[-1] = (last[0], end, indent)
+        else:
+            runs.append((first, end, indent))
+    return [r for r in runs if any(r[0] <= n < r[1] for n in wanted)]
+
+
+def _parse_run(lines: list[str], first: int, end: int, indent: str) -> list[_Import] | None:
+    """The statements of one run, parsed alone but with the file's line numbers and columns."""
+    head = "\n" * first if not indent else "\n" * (first - 1) + "if 1:\n"
+    try:
+        tree = ast.parse(head + "".join(lines[first:end]))
+    except (SyntaxError, ValueError):
+        return None
+    body = tree.body if not indent else getattr(tree.body[0], "body", [])
+    if not body or not all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body):
+        return None
+    return [n for n in body if isinstance(n, (ast.Import, ast.ImportFrom))]
 
 
 def place_imports(before: str, after: str, style: ImportStyle) -> str:
     """`after` with its new or changed import statements where the sorter would put them."""
     if before == after:
         return after
-    try:
-        old = import_signatures(ast.parse(before))
-        tree = ast.parse(after)
-    except (SyntaxError, ValueError):
-        return after
     lines = after.splitlines(keepends=True)
+    old_lines = set(before.splitlines())
+    wanted = {i for i, line in enumerate(lines) if line.rstrip("\r\n") not in old_lines}
+    old = "\n" + before.replace("\r\n", "\n") + ("" if before.endswith("\n") else "\n")
     edits: list[tuple[int, int, str]] = []
-    for run in _runs(tree):
-        touched = [_signature(n) not in old for n in run]
+    for first, end, indent in _text_runs(after, lines, wanted):
+        if indent and first == 0:
+            continue
+        run = _parse_run(lines, first, end, indent)
+        if run is None:
+            continue
+        touched = [
+            "\n" + "".join(lines[n.lineno - 1 : n.end_lineno or n.lineno]).replace("\r\n", "\n") not in old
+            for n in run
+        ]
         if any(touched):
             placed = _place_run(run, touched, lines, style)
             if placed is not None:
                 edits.append(placed)
-    for start, end, text in sorted(edits, reverse=True):
-        lines[start:end] = [text]
+    for start, stop, text in sorted(edits, reverse=True):
+        lines[start:stop] = [text]
     return "".join(lines)
 
 
@@ -139,6 +171,8 @@ def _place_run(
     entries: list[_Entry] = []
     previous_end = first.lineno - 1
     gaps: list[int] = []  # blank lines before each statement (after the first)
+    sections: list[int] = []  # each statement's section
+    kinds: list[bool] = []  # each statement touched or not
     for node, is_new in zip(run, touched, strict=True):
         start, end = node.lineno - 1, node.end_lineno or node.lineno
         between = lines[previous_end:start]
@@ -152,6 +186,8 @@ def _place_run(
         if code is None:
             return None
         stmts = _statements(node)
+        sections.append(statement_key(stmts[0], style)[0])
+        kinds.append(is_new)
         if not is_new:
             entries.append(_Entry(stmts[0], text.rstrip("\r\n"), False, _magic_comma(code),
                                   len(stmts) == 1 and not comment and "#" not in code))
@@ -165,7 +201,7 @@ def _place_run(
             for part in _split(stmt, style):
                 rendered = _render(part, style, style.split_on_trailing_comma and _magic_comma(code), comment)
                 entries.append(_Entry(part, rendered, True, _magic_comma(code), not comment))
-    if not _agrees(entries, gaps, style):
+    if not _agrees(entries, gaps, list(zip(sections, kinds, strict=True)), style):
         return None
     entries = _merged(entries, style)
     entries.sort(key=lambda e: statement_key(e.stmt, style))
@@ -196,10 +232,22 @@ def _split_comment(text: str, node: _Import, indent: int) -> tuple[str | None, s
     return code, "#" if rest else "", rest
 
 
-def _agrees(entries: list[_Entry], gaps: list[int], style: ImportStyle) -> bool:
-    """The untouched statements are in the modelled order, sections spaced by one blank line."""
+def _agrees(
+    entries: list[_Entry], gaps: list[int], statements: list[tuple[int, bool]], style: ImportStyle
+) -> bool:
+    """The untouched statements are in the modelled order; neighbours in one section have no
+    blank line between them, and untouched neighbours in two sections have exactly one."""
     keys = [statement_key(e.stmt, style) for e in entries if not e.touched]
-    return keys == sorted(keys) and all(gap in (0, 1) for gap in gaps)
+    if keys != sorted(keys):
+        return False
+    for gap, ((above, new_above), (below, new_below)) in zip(
+        gaps, zip(statements, statements[1:], strict=False), strict=True
+    ):
+        if gap > 1 or (gap == 1 and above == below):
+            return False
+        if gap == 0 and above != below and not (new_above or new_below):
+            return False
+    return True
 
 
 def _merged(entries: list[_Entry], style: ImportStyle) -> list[_Entry]:
