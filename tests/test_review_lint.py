@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from test_cases import CASES, FIXTURES, NOT_PROJECT, load_case
 
+from codemods.convert import modernize
 from codemods.diff import apply_changeset
 from codemods.migrate import plan_migration
 from codemods.types import ConflictPolicy
@@ -130,3 +131,25 @@ def test_force_single_line_gets_one_name_per_import(migrated: Migrated) -> None:
         for node in ast.walk(ast.parse((migrated.after / rel).read_text())):
             if isinstance(node, ast.ImportFrom):
                 assert len(node.names) == 1, f"{rel}: {ast.unparse(node)}"
+
+
+def test_modernize_follows_the_projects_style(tmp_path: Path) -> None:
+    """`modelfold modernize` on a ruff project: imports placed by its settings, `X | None`."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "inv"\nrequires-python = ">=3.10"\n\n[tool.ruff.lint.isort]\nknown-first-party = ["inv"]\n'
+    )
+    (tmp_path / "inv").mkdir()
+    (tmp_path / "inv" / "__init__.py").write_text("")
+    (tmp_path / "inv" / "models.py").write_text(
+        "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import DeclarativeBase\n\n"
+        "from inv.util import slug\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\n"
+        "class Item(Base):\n    __tablename__ = \"items\"\n\n    id = Column(Integer, primary_key=True)\n"
+        "    name = Column(String(40), default=slug)\n"
+    )
+    (tmp_path / "inv" / "util.py").write_text("def slug() -> str:\n    return \"x\"\n")
+    files = ("inv/models.py",)
+    assert findings(tmp_path, files) == {"inv/models.py": set()}
+    apply_changeset(tmp_path, modernize(tmp_path, "inv.models:Item"))
+    text = (tmp_path / "inv" / "models.py").read_text()
+    assert "name: Mapped[str | None] = mapped_column(String(40), default=slug)" in text
+    assert findings(tmp_path, files) == {"inv/models.py": set()}, text
