@@ -26,10 +26,10 @@ OLD_PATH, NEW_PATH = "backend/app/users/models.py", "backend/app/auth/models.py"
 
 EXPECTED = {
     "backend/services/split.py": (
+        "from backend.app.auth.models import User\n"
         "from backend.app.users.models import (  # legacy location\n"
         "    PASSWORD_MIN_LENGTH,\n"
         ")\n"
-        "from backend.app.auth.models import User\n"
     ),
     "backend/services/aliases.py": (
         "import backend.app.auth.models as um\n"

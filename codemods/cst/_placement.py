@@ -64,9 +64,9 @@ def _import_lines(text: str, lines: list[str]) -> list[tuple[int, int, str]]:
     return found
 
 
-def _text_runs(text: str, lines: list[str], wanted: set[int]) -> list[tuple[int, int, str]]:
+def _text_runs(text: str, lines: list[str], wanted: set[int] | None) -> list[tuple[int, int, str]]:
     """(first, end, indent) of the runs of import statements (same indent, blank lines between)
-    that hold one of the `wanted` lines."""
+    that hold one of the `wanted` lines (every run when None)."""
     runs: list[tuple[int, int, str]] = []
     for first, end, indent in _import_lines(text, lines):
         last = runs[-1] if runs else None
@@ -77,7 +77,7 @@ def _text_runs(text: str, lines: list[str], wanted: set[int]) -> list[tuple[int,
             runs[-1] = (last[0], end, indent)
         else:
             runs.append((first, end, indent))
-    return [r for r in runs if any(r[0] <= n < r[1] for n in wanted)]
+    return [r for r in runs if wanted is None or any(r[0] <= n < r[1] for n in wanted)]
 
 
 def _parse_run(lines: list[str], first: int, end: int, indent: str) -> list[_Import] | None:
@@ -102,23 +102,39 @@ def place_imports(before: str, after: str, style: ImportStyle) -> str:
     wanted = {i for i, line in enumerate(lines) if line.rstrip("\r\n") not in old_lines}
     old = "\n" + before.replace("\r\n", "\n") + ("" if before.endswith("\n") else "\n")
     edits: list[tuple[int, int, str]] = []
+    unsorted: set[str] | None = None  # statements of the runs the project did not keep sorted
     for first, end, indent in _text_runs(after, lines, wanted):
         if indent and first == 0:
             continue
         run = _parse_run(lines, first, end, indent)
         if run is None:
             continue
-        touched = [
-            "\n" + "".join(lines[n.lineno - 1 : n.end_lineno or n.lineno]).replace("\r\n", "\n") not in old
-            for n in run
-        ]
+        texts = ["".join(lines[n.lineno - 1 : n.end_lineno or n.lineno]).replace("\r\n", "\n") for n in run]
+        touched = ["\n" + text not in old for text in texts]
         if any(touched):
+            unsorted = _unsorted(before, style) if unsorted is None else unsorted
+            if any(text in unsorted for text, new in zip(texts, touched, strict=True) if not new):
+                continue
             placed = _place_run(run, touched, lines, style)
             if placed is not None:
                 edits.append(placed)
     for start, stop, text in sorted(edits, reverse=True):
         lines[start:stop] = [text]
     return "".join(lines)
+
+
+def _unsorted(before: str, style: ImportStyle) -> set[str]:
+    """The statements (their text) of the runs of `before` that are not in the modelled order."""
+    lines = before.splitlines(keepends=True)
+    found: set[str] = set()
+    for first, end, indent in _text_runs(before, lines, None):
+        run = _parse_run(lines, first, end, indent) if not (indent and first == 0) else None
+        if run is None or _place_run(run, [False] * len(run), lines, style) is None:
+            found.update("".join(lines[first:end]).replace("\r\n", "\n").splitlines(keepends=True))
+            if run is not None:
+                found.update("".join(lines[n.lineno - 1 : n.end_lineno or n.lineno]).replace("\r\n", "\n")
+                             for n in run)
+    return found
 
 
 def _statements(node: _Import) -> list[ImportStmt]:
