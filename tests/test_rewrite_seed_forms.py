@@ -33,8 +33,8 @@ EXPECTED = {
     ),
     "backend/services/aliases.py": (
         "import backend.app.auth.models as um\n"
-        "from backend.app.users import models as legacy\n"
         "from backend.app.auth.models import User, UserStatus\n"
+        "from backend.app.users import models as legacy\n"
     ),
     "backend/services/compat.py": "try:\n    from backend.app.auth.models import User\n",
     "backend/services/lazy_users.py": (
