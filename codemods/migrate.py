@@ -73,6 +73,15 @@ def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
     changeset, moves = rebase_dependents(migration.consolidation, migration.merge, migration.changeset,
                                          root, files, index)
     changeset = replace(changeset, changes=tuple(trim_added_whitespace(c) for c in changeset.changes))
+    if moves:  # the dependents' modules changed too: their imports where the project's sorter puts them
+        from codemods.cst._isort import load_style
+        from codemods.cst._placement import place_imports
+
+        style = load_style(root, {f.module.split(".")[0] for f in files if f.module})
+        changeset = replace(changeset, changes=tuple(
+            replace(c, after=place_imports(c.before or "", c.after, style)) if c.path.endswith(".py") else c
+            for c in changeset.changes
+        ))
     check_resolves(root, files, changeset, index)
     return replace(migration, changeset=changeset, registry_moves=moves)
 

@@ -42,19 +42,47 @@ def test_merges_into_the_existing_from_import_and_keeps_it_sorted() -> None:
     )
 
 
-def test_an_unsorted_or_parenthesized_list_gets_the_new_name_first() -> None:
+def test_an_unsorted_list_gets_the_new_name_first() -> None:
     src = """\
         from m import b, a
+        """
+    assert added(src, ("m", "c", None)) == "from m import c, b, a\n"
+
+
+def test_a_name_added_to_an_exploded_import_goes_one_per_line() -> None:
+    """Issue 14: `Mapped, mapped_column, Session,` jammed onto one line of an exploded import."""
+    src = """\
         from n import (
+            Mapped,
+            mapped_column,
+        )
+        from u import (
             z,
+            a
         )
         """
-    assert added(src, ("m", "c", None), ("n", "y", None)) == (
-        "from m import c, b, a\n"
+    assert added(src, ("n", "Session", None), ("n", "relationship", None), ("u", "k", None)) == (
         "from n import (\n"
-        "    y, z,\n"
+        "    Mapped,\n"
+        "    Session,\n"
+        "    mapped_column,\n"
+        "    relationship,\n"
+        ")\n"
+        "from u import (\n"
+        "    z,\n"
+        "    a,\n"
+        "    k\n"
         ")\n"
     )
+
+
+def test_an_exploded_import_with_comments_keeps_its_shape() -> None:
+    src = """\
+        from n import (  # the ORM
+            b,
+        )
+        """
+    assert added(src, ("n", "a", None)) == "from n import (  # the ORM\n    a, b,\n)\n"
 
 
 def test_new_statements_go_after_docstring_and_future_import() -> None:

@@ -122,8 +122,8 @@ def test_anchor_module_alias_and_from_import_of_the_same_module(tmp_path: Path) 
     )
     expected = (
         "import app.auth.models as m\n"
-        "from app.users import models\n"
-        "from app.auth.models import User\n\n\n"
+        "from app.auth.models import User\n"
+        "from app.users import models\n\n\n"
         "def both():\n"
         "    return m.User, User, models.UserRole\n"
     )
@@ -183,9 +183,11 @@ def test_class_renamed_by_the_merge_keeps_local_names(tmp_path: Path) -> None:
     root = tree(tmp_path, {"app/users/models.py": base, "app/api/acct.py": importer})
     changeset = run(root, duplicate="Account")
     assert after(changeset, "app/api/acct.py") == expected
-    assert "from app.auth.models import User as Account, UserStatus  # noqa: F401" in after(
-        changeset, "app/users/models.py"
-    )
+    # the sorter's shape (ruff's default keeps `as` imports apart), the noqa on each line
+    assert (
+        "from app.auth.models import User as Account  # noqa: F401\n"
+        "from app.auth.models import UserStatus  # noqa: F401\n"
+    ) in after(changeset, "app/users/models.py")
 
 
 # -- bytes -------------------------------------------------------------------------------------

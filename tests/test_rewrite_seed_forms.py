@@ -26,15 +26,15 @@ OLD_PATH, NEW_PATH = "backend/app/users/models.py", "backend/app/auth/models.py"
 
 EXPECTED = {
     "backend/services/split.py": (
+        "from backend.app.auth.models import User\n"
         "from backend.app.users.models import (  # legacy location\n"
         "    PASSWORD_MIN_LENGTH,\n"
         ")\n"
-        "from backend.app.auth.models import User\n"
     ),
     "backend/services/aliases.py": (
         "import backend.app.auth.models as um\n"
-        "from backend.app.users import models as legacy\n"
         "from backend.app.auth.models import User, UserStatus\n"
+        "from backend.app.users import models as legacy\n"
     ),
     "backend/services/compat.py": "try:\n    from backend.app.auth.models import User\n",
     "backend/services/lazy_users.py": (

@@ -75,6 +75,7 @@ PURE_AFTER = '''\
 
 This module only re-exports it so that old import paths keep working.
 """
+
 from app.auth.models import User, UserStatus  # noqa: F401
 
 __all__ = ["User", "UserStatus"]

@@ -13,6 +13,8 @@ from codemods.convert._convert_member import ConvertContext, convert_member, nee
 from codemods.cst._classbody import Resolver, class_statements, code, member_of, string_value
 from codemods.cst._importedit import remove_unused_imports
 from codemods.cst._imports import ImportPlanner
+from codemods.cst._isort import ImportStyle, load_style
+from codemods.cst._placement import place_imports
 from codemods.index._lookup import ModelSite, fk_tables, model_sites
 from codemods.types import Changeset, FileChange, ModelfoldError
 
@@ -104,11 +106,18 @@ def convert_module_text(
     module_name: str,
     sites: dict[str, list[ModelSite]],
     class_name: str | None = None,
+    style: ImportStyle | None = None,
 ) -> tuple[str, list[str], list[str]]:
-    """Convert the module's legacy model classes (or just `class_name`): text, notes, classes."""
+    """Convert the module's legacy model classes (or just `class_name`): text, notes, classes.
+
+    `style`: the project's (import placement, `X | None` and line length follow it)."""
     tree = scan.parse_module(text)
     resolver = Resolver(tree)
-    planner = ImportPlanner(tree)
+    if style is None:
+        planner = ImportPlanner(tree)
+    else:
+        length = style.line_length if style.configured else 99
+        planner = ImportPlanner(tree, pep604=style.allows_pep604(), line_length=length)
     impls = local_type_impls(tree)
     notes: list[str] = []
     converted: list[str] = []
@@ -133,7 +142,8 @@ def convert_module_text(
         return text, notes, converted
     new_tree = planner.apply(tree.with_changes(body=body))
     new_tree = drop_unused_imports(new_tree, [("sqlalchemy", "Column"), ("sqlalchemy.schema", "Column")])
-    return scan.module_text(new_tree), notes, converted
+    new = scan.module_text(new_tree)
+    return (place_imports(text, new, style) if style is not None else new), notes, converted
 
 
 def _split_target(target: str) -> tuple[str, str | None]:
@@ -152,7 +162,8 @@ def modernize(root: Path, target: str) -> Changeset:
         raise ModelfoldError(f"module {module} not found under {root}")
     text = scan.read_text(root, source.path)
     try:
-        new, notes, converted = convert_module_text(text, module, model_sites(root), class_name)
+        style = load_style(root, {module.split(".")[0]})
+        new, notes, converted = convert_module_text(text, module, model_sites(root), class_name, style)
     except cst.ParserSyntaxError as exc:
         raise ModelfoldError(f"cannot parse {source.path}: {exc.message}") from exc
     changes: tuple[FileChange, ...] = ()

@@ -57,7 +57,9 @@ LINE_LENGTH = 99
 INDENT = "    "
 
 
-def _with_annotation(stmt: cst.BaseStatement, annotation: str, value: cst.BaseExpression) -> cst.BaseStatement:
+def _with_annotation(
+    stmt: cst.BaseStatement, annotation: str, value: cst.BaseExpression, line_length: int = LINE_LENGTH
+) -> cst.BaseStatement:
     assert isinstance(stmt, cst.SimpleStatementLine)
     small = stmt.body[0]
     assert isinstance(small, cst.Assign)
@@ -68,15 +70,16 @@ def _with_annotation(stmt: cst.BaseStatement, annotation: str, value: cst.BaseEx
         semicolon=small.semicolon,
     )
     line = stmt.with_changes(body=[new], leading_lines=[])
-    return _wrap(line).with_changes(leading_lines=stmt.leading_lines)
+    return _wrap(line, line_length).with_changes(leading_lines=stmt.leading_lines)
 
 
-def _wrap(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
-    """Put a too-long one-line call's arguments on their own line, as black would."""
+def _wrap(stmt: cst.SimpleStatementLine, line_length: int = LINE_LENGTH) -> cst.SimpleStatementLine:
+    """Put a too-long one-line call's arguments on their own line, or one per line with a
+    trailing comma when they do not fit on one, as black and ruff format would."""
     text = code(stmt)
     first = text.split("\n", 1)[0]
     small = stmt.body[0]
-    if (len(INDENT + first) <= LINE_LENGTH or "\n" in text.rstrip("\n") or not isinstance(small, cst.AnnAssign)
+    if (len(INDENT + first) <= line_length or "\n" in text.rstrip("\n") or not isinstance(small, cst.AnnAssign)
             or not isinstance(small.value, cst.Call) or not small.value.args):
         return stmt
     call = small.value
@@ -84,6 +87,10 @@ def _wrap(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
     args = "".join(code(a) for a in call.args).strip().rstrip(",")
     # continuation lines are relative: libcst adds the enclosing block's indentation
     wrapped = f"{head}(\n{INDENT}{args}\n)\n"
+    if len(INDENT * 2 + args) > line_length:
+        each = "".join(f"{INDENT}{code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip()},\n"
+                       for a in call.args)
+        wrapped = f"{head}(\n{each})\n"
     parsed = cst.parse_statement(wrapped)
     assert isinstance(parsed, cst.SimpleStatementLine)
     return parsed.with_changes(trailing_whitespace=stmt.trailing_whitespace)
@@ -143,7 +150,7 @@ def _convert_column(member: Member, ctx: ConvertContext) -> tuple[cst.BaseStatem
         call = call.with_changes(func=cst.parse_expression(ctx.imports.ref("sqlalchemy.orm", "mapped_column")))
     inner = ctx.imports.optional(py) if optional else py
     mapped = ctx.imports.ref("sqlalchemy.orm", "Mapped")
-    return _with_annotation(member.stmts[0], f"{mapped}[{inner}]", call), notes
+    return _with_annotation(member.stmts[0], f"{mapped}[{inner}]", call, ctx.imports.line_length), notes
 
 
 def _target_name(call: cst.Call) -> str | None:
@@ -194,17 +201,22 @@ def _convert_relationship(member: Member, ctx: ConvertContext) -> tuple[cst.Base
     assert call is not None
     notes: list[str] = []
     target = _target_name(call)
-    quoted = f'"{target}"' if target is not None else ctx.imports.ref("typing", "Any")
+    if target is None:
+        quoted = ctx.imports.ref("typing", "Any")
+    else:
+        quoted = target if target != ctx.class_name and ctx.imports.bare(target) else f'"{target}"'
+        if target == ctx.class_name and ctx.imports.future_annotations:
+            quoted = target
     lazy = string_value(kwarg(call, "lazy"))
     backref = kwarg(call, "backref")
     if backref is not None:
         notes.append(f"{ctx.class_name}.{member.name}: backref={code(backref)} kept")
     if lazy == "dynamic":
         annotation = f"{ctx.imports.ref('sqlalchemy.orm', 'DynamicMapped')}[{quoted}]"
-        return _with_annotation(member.stmts[0], annotation, call), notes
+        return _with_annotation(member.stmts[0], annotation, call, ctx.imports.line_length), notes
     if lazy == "write_only":
         annotation = f"{ctx.imports.ref('sqlalchemy.orm', 'WriteOnlyMapped')}[{quoted}]"
-        return _with_annotation(member.stmts[0], annotation, call), notes
+        return _with_annotation(member.stmts[0], annotation, call, ctx.imports.line_length), notes
     mapped = ctx.imports.ref("sqlalchemy.orm", "Mapped")
     collection_class = kwarg(call, "collection_class")
     if collection_class is not None:
@@ -215,7 +227,7 @@ def _convert_relationship(member: Member, ctx: ConvertContext) -> tuple[cst.Base
             inner = f"dict[{ctx.imports.ref('typing', 'Any')}, {quoted}]"
         else:
             inner = ctx.imports.ref("typing", "Any")
-        return _with_annotation(member.stmts[0], f"{mapped}[{inner}]", call), notes
+        return _with_annotation(member.stmts[0], f"{mapped}[{inner}]", call, ctx.imports.line_length), notes
     many, note = _is_collection(call, target, ctx)
     if note:
         notes.append(f"{ctx.class_name}.{member.name}: {note}")
@@ -223,4 +235,4 @@ def _convert_relationship(member: Member, ctx: ConvertContext) -> tuple[cst.Base
         inner = f"{ctx.imports.ref('', 'list')}[{quoted}]"
     else:
         inner = ctx.imports.optional(quoted)
-    return _with_annotation(member.stmts[0], f"{mapped}[{inner}]", call), notes
+    return _with_annotation(member.stmts[0], f"{mapped}[{inner}]", call, ctx.imports.line_length), notes

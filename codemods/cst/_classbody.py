@@ -69,6 +69,8 @@ class Resolver:
 
     def __init__(self, module: cst.Module) -> None:
         self._bound: dict[str, set[str]] = {}
+        # module-level names for a column/relationship constructor: `_Column = mapped_column`
+        self._aliases: dict[str, str] = {}
         self._collect(module.body)
 
     def qualname(self, node: cst.CSTNode) -> str | None:
@@ -127,10 +129,23 @@ class Resolver:
                 local = alias.evaluated_alias or name
                 self._bind(local, f"{module}.{name}" if not module.endswith(".") else module + name)
         elif isinstance(small, cst.Assign):
+            constructor = self._constructor_alias(small)
             for target in small.targets:
                 self._targets(target.target)
+                if constructor is not None and isinstance(target.target, cst.Name):
+                    self._aliases[target.target.value] = constructor  # `_Column = mapped_column`
         elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
             self._targets(small.target)
+
+    def _constructor_alias(self, small: cst.Assign) -> str | None:
+        """What `_Column = mapped_column` (a local name for a column or relationship constructor)
+        stands for; None for any other assignment."""
+        if not isinstance(small.value, (cst.Name, cst.Attribute)):
+            return None
+        name = self.qualname(small.value)
+        if name is None or name.rsplit(".", 1)[-1] not in COLUMN_FUNCS | RELATIONSHIP_FUNCS:
+            return None
+        return name
 
     def _targets(self, node: cst.CSTNode | None) -> None:
         if isinstance(node, cst.Name):
@@ -144,6 +159,8 @@ class Resolver:
     def func_name(self, node: cst.BaseExpression) -> str:
         """Last component of what a call/name resolves to: `sa.Column` -> `Column`."""
         func = node.func if isinstance(node, cst.Call) else node
+        if isinstance(func, cst.Name) and func.value in self._aliases:
+            return self._aliases[func.value].rsplit(".", 1)[-1]
         name = self.qualname(func)
         if name is not None and "<" not in name:
             return name.rsplit(".", 1)[-1]

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from codemods.cst._namelists import keep_sorted
+
 ImportSpec = tuple[str, "str | None", "str | None"]  # (module, obj, asname)
 _Stmt = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
@@ -186,7 +188,7 @@ def add_imports(tree: cst.Module, needed: Iterable[ImportSpec]) -> cst.Module:
             for o, a in sorted(aliased.pop(mod, []), key=lambda p: (p[0], p[1] or ""))
             if a is not None
         ]
-        merged = _keep_sorted(found, found.with_changes(names=[*new_names, *found.names]))
+        merged = keep_sorted(found, found.with_changes(names=[*new_names, *found.names]))
         line = body[i]
         assert isinstance(line, cst.SimpleStatementLine)
         body[i] = line.with_changes(body=[merged])
@@ -221,27 +223,6 @@ def add_imports(tree: cst.Module, needed: Iterable[ImportSpec]) -> cst.Module:
         *after,
     ]
     return tree.with_changes(body=new_body)
-
-
-def _sort_key(name: str) -> tuple[int, str]:
-    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
-
-
-def _keep_sorted(old: cst.ImportFrom, new: cst.ImportFrom) -> cst.ImportFrom:
-    """Re-sort a merged, unparenthesized name list that was sorted (plainly or isort/ruff style)."""
-    assert not isinstance(old.names, cst.ImportStar) and not isinstance(new.names, cst.ImportStar)
-    if new.lpar is not None:
-        return new
-    before = [_name(a.name) for a in old.names]
-    ruff = before == sorted(before, key=_sort_key)
-    if not (ruff or before == sorted(before)):
-        return new
-    ordered = sorted(new.names, key=lambda a: _sort_key(_name(a.name)) if ruff else (0, _name(a.name)))
-    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    last = len(ordered) - 1
-    return new.with_changes(names=[
-        a.with_changes(comma=comma if i < last else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(ordered)
-    ])
 
 
 # ---------------------------------------------------------------- removing

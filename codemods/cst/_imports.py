@@ -88,12 +88,18 @@ class ImportPlanner:
     needed: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     optional_style: str = "Optional"
     list_name: str = "list"
+    # the project's Python floor allows `X | None` at runtime (3.10+: requires-python/target)
+    pep604: bool = False
+    line_length: int = 99  # where the project's formatter wraps a line
 
     def __post_init__(self) -> None:
         self.known = bindings(self.module)
         text = self.module.code
-        if "| None" in text and "Optional[" not in text:
+        if self.pep604 or ("| None" in text and "Optional[" not in text):
             self.optional_style = "pipe"
+        self.future_annotations = any(
+            b.how == "from" and b.module == "__future__" for b in self.known.get("annotations", [])
+        )
         if any(b.how == "from" and b.module == "typing" for b in self.known.get("List", [])):
             self.list_name = "List"
 
@@ -126,9 +132,18 @@ class ImportPlanner:
         self.known[alias] = [Binding("import", module, None, True)]
         return f"{alias}.{obj}"
 
+    def bare(self, name: str) -> bool:
+        """A class name can go unquoted in an annotation: annotations are not evaluated at
+        definition (`from __future__ import annotations`), or the name is imported above."""
+        if self.future_annotations:
+            return True
+        return any(b.runtime and b.how in ("from", "import") for b in self.known.get(name, []))
+
     def optional(self, inner: str) -> str:
         """`Optional[X]` or `X | None`, matching the module's style."""
-        if self.optional_style == "pipe" and not inner.startswith(('"', "'")):
+        if self.optional_style == "pipe":
+            if inner[:1] in ('"', "'") and inner[-1:] == inner[:1]:
+                return f"{inner[:-1]} | None{inner[-1]}"  # `"Team | None"`: one string, no Optional
             return f"{inner} | None"
         return f"{self.ref('typing', 'Optional')}[{inner}]"
 

@@ -12,6 +12,7 @@ from codemods import scan
 from codemods.convert import local_type_impls
 from codemods.cst._classbody import Member, Resolver, class_statements, member_key, members
 from codemods.cst._imports import ImportPlanner
+from codemods.cst._isort import load_style
 from codemods.merge._bases import (
     Inherited,
     TreeClasses,
@@ -66,7 +67,9 @@ class MergeState:
         c = self.consolidation
         self.sources = [load_source(self.root, c.canonical)] + [load_source(self.root, d) for d in c.duplicates]
         canon = self.sources[0]
-        self.planner = ImportPlanner(canon.tree)
+        style = load_style(self.root)
+        length = style.line_length if style.configured else 99
+        self.planner = ImportPlanner(canon.tree, pep604=style.allows_pep604(), line_length=length)
         self.slots = [Slot(m, 0) for m in self._members(0)]
         self.conflicts: list[Conflict] = []
         self.notes: list[str] = []

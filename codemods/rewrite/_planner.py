@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper
@@ -22,14 +20,8 @@ from codemods.rewrite._edits import (
     with_content,
 )
 from codemods.rewrite._refs import Binding, Collector, Facts, FileContext, Group, Resolver, Use
+from codemods.rewrite._strings import StringRewriter
 from codemods.rewrite._targets import Plan, Target
-
-DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
-# SQLAlchemy callables whose string arguments are evaluated against the class registry.
-SQLA_CALLS = frozenset(
-    {"relationship", "backref", "foreign", "remote", "column_property", "composite", "synonym",
-     "association_proxy", "deferred", "query_expression", "with_expression"}
-)
 
 
 class Planner:
@@ -40,6 +32,9 @@ class Planner:
         self.edits = Edits()
         self.warnings: list[str] = []
         self.retarget: dict[Binding, str] = {}
+        # retargeted bindings whose local name changes: new name, or None when the file already
+        # binds the new module under that name (the old import goes, its uses take that name)
+        self.renamed: dict[Binding, str | None] = {}
         self.dropped: set[Binding] = set()
         self.local: dict[Target, str] = {}
         self.dotted_needed: dict[str, list[cst.CSTNode]] = {}
@@ -106,8 +101,12 @@ class Planner:
             module = modules.pop()
             for b in group.bindings:
                 self.retarget[b] = module
+            local = self._module_name(group, module)
             for u in group.uses:
-                self._rename_attr(u)
+                if local is None:
+                    self._rename_attr(u)
+                else:
+                    self._use_text(u, f"{local}.{u.target.name}")
             return
         if kinds == {"dotted"}:
             for u in group.uses:
@@ -123,6 +122,58 @@ class Planner:
                     f"{self.ctx.path}: `{b.name}` lazily imports {b.path}, which is still used for "
                     "other names; the moved names are now imported eagerly next to it"
                 )
+
+    def _module_name(self, group: Group, module: str) -> str | None:
+        """The name uses of a retargeted module binding take; None when the binding keeps its name.
+
+        A binding named after the old module (`from pkg import old_mod`, `import pkg.old_mod as
+        old_mod`) takes the new module's own name, or the binding of the new module the file
+        already has (whose import then makes the old one redundant). When that name is taken by
+        something else here, the binding gets an alias and the output says so.
+        """
+        old_names = {b.path.rpartition(".")[2] for b in group.bindings}
+        if any(b.kind == "lazy" or b.name not in old_names for b in group.bindings):
+            return None  # an alias the author chose: keep it
+        name = module.rpartition(".")[2]
+        lines = {id(self.r.parents.get(b.line)) for b in group.bindings}
+        existing = self._binds_module(module, name, lines)
+        if existing:
+            for b in group.bindings:
+                self.renamed[b] = None
+            return name
+        if name in self.facts.names and name not in old_names:
+            parent = module.rpartition(".")[0].rpartition(".")[2]
+            alias = f"{parent}_{name}" if parent else f"{name}_module"
+            n = 2
+            while alias in self.facts.names:
+                alias = f"{parent or name}_{name if parent else 'module'}{n}"
+                n += 1
+            self.facts.names.add(alias)
+            self.warnings.append(
+                f"{self.ctx.path}: `{name}` already names something else here; "
+                f"{module} is imported as `{alias}` instead of `{group.bindings[0].name}`"
+            )
+            name = alias
+        for b in group.bindings:
+            self.renamed[b] = name
+        return name
+
+    def _binds_module(self, module: str, name: str, blocks: set[int]) -> bool:
+        """An import in the same block(s) as the old binding binds `module` to `name`."""
+        for node in self.facts.imports:
+            if id(self.r.parents.get(self.r.line_of(node))) not in blocks:
+                continue
+            if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                source = self.r.from_module(node)
+                for alias in node.names:
+                    local = alias.evaluated_alias or alias.evaluated_name
+                    if local == name and f"{source}.{alias.evaluated_name}" == module:
+                        return True
+            elif isinstance(node, cst.Import):
+                for alias in node.names:
+                    if alias.evaluated_alias == name and alias.evaluated_name == module:
+                        return True
+        return False
 
     def _use_text(self, u: Use, text: str) -> None:
         if u.node is not None:
@@ -216,6 +267,10 @@ class Planner:
                 asname = None if local == target.name else local
                 dests.setdefault(target.module, []).append((target.name, asname, alias))
             elif b is not None and b in self.retarget:
+                if b in self.renamed:
+                    if self.renamed[b] is None:
+                        continue  # the file already imports the new module under that name
+                    local = str(self.renamed[b])
                 parent, _, last = self.retarget[b].rpartition(".")
                 if not parent:
                     self.edits.insert_after(self.r.line_of(node), f"import {last} as {local}")
@@ -248,6 +303,9 @@ class Planner:
             full = alias.evaluated_name
             b = self.by_alias.get(id(alias))
             if alias.asname is not None and b is not None and b in self.retarget:
+                if b in self.renamed:
+                    out.extend(self._renamed_import(node, b))
+                    continue
                 out.append(alias.with_changes(name=dotted(self.retarget[b])))
             elif alias.asname is not None and b is not None and b in self.dropped:
                 continue
@@ -261,6 +319,18 @@ class Planner:
             self.edits.replace[node] = node.with_changes(names=keep_aliases(aliases, out, False))
         else:
             self.edits.remove.add(node)
+
+    def _renamed_import(self, node: cst.Import, b: Binding) -> list[cst.ImportAlias]:
+        """`import pkg.old_mod as old_mod` retargeted: `from pkg import new_mod` next to it (or
+        nothing, when the file already binds the new module under its name)."""
+        local = self.renamed[b]
+        if local is None:
+            return []
+        parent, _, last = self.retarget[b].rpartition(".")
+        asname = "" if local == last else f" as {local}"
+        code = f"from {parent} import {last}{asname}" if parent else f"import {last}{asname}"
+        self.edits.insert_after(self.r.line_of(node), code)
+        return []
 
     def _dotted_alias(
         self, node: cst.Import, alias: cst.ImportAlias, location: str
@@ -327,45 +397,6 @@ class Planner:
             self.edits.replace[string] = with_content(string, target.module)
             if attr.attr.value != target.name:
                 self.edits.replace[attr.attr] = cst.Name(target.name)
-
-
-class StringRewriter:
-    """New content for string literals that name a target: dotted paths, and SQLAlchemy's
-    registry strings (`relationship("User")` of a renamed class, `"and_(a.b.User.id == ...)"`)."""
-
-    def __init__(self, plan: Plan) -> None:
-        self.targets = plan.targets
-        self.renames = {
-            key.rsplit(".", 1)[1]: t.name for key, t in plan.targets.items()
-            if key.rsplit(".", 1)[0] in plan.old_modules and key.rsplit(".", 1)[1] != t.name
-        }
-        keys = sorted(plan.targets, key=len, reverse=True)
-        self.embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
-
-    def rewrite(self, raw: str, callee: str, index: int) -> str | None:
-        """The string's new content; None when it names no target.
-
-        `callee`: the last name of the call the string is an argument of ("" when none);
-        `index`: its position among the call's arguments (-1 for a keyword argument).
-        """
-        new = self.full_path(raw)
-        if new is None and callee in SQLA_CALLS:
-            if index == 0 and raw in self.renames:
-                new = self.renames[raw]
-            else:
-                new = self.embedded.sub(lambda m: self.full_path(m.group(1)) or m.group(1), raw)
-        return new
-
-    def full_path(self, raw: str) -> str | None:
-        """`old.mod.Class[.attr...]` -> `new.mod.Class[.attr...]`; None when it names no target."""
-        if not DOTTED.fullmatch(raw):
-            return None
-        parts = raw.split(".")
-        for i in range(2, len(parts) + 1):
-            target = self.targets.get(".".join(parts[:i]))
-            if target is not None:
-                return ".".join([target.module, target.name, *parts[i:]])
-        return None
 
 
 def rewrite_source(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str]]:

@@ -23,6 +23,8 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import scan
+from codemods.cst._isort import load_style
+from codemods.cst._placement import place_imports
 from codemods.rewrite._mentions import DOCS_PATHSPECS, find_mentions
 from codemods.rewrite._planner import rewrite_source
 from codemods.rewrite._refs import FileContext
@@ -141,6 +143,11 @@ def rewrite(
         if new != text:
             changes.append(FileChange(path, text, new, "references rewritten to the canonical module"))
 
+    style = load_style(root, {f.module.split(".")[0] for f in files if f.module})
+    changes = [
+        replace(c, after=place_imports(c.before or "", c.after, style)) if c.path.endswith(".py") else c
+        for c in changes
+    ]
     needles = [n for key in plan.targets for n in (key, ":".join(key.rsplit(".", 1)))]
     return Changeset(
         changes=tuple(sorted(changes, key=lambda c: c.path)),

@@ -124,7 +124,7 @@ def _docstring(spec: ShimSpec) -> str:
     return (
         f'"""Deprecated location: {what} now {verb} in {where}.\n\n'
         f"This module only re-exports it so that old import paths keep working{tail}.\n"
-        '"""\n'
+        '"""\n\n'
     )
 
 

@@ -18,8 +18,9 @@ import re
 
 import libcst as cst
 
-from codemods.rewrite._planner import StringRewriter, rewrite_source
+from codemods.rewrite._planner import rewrite_source
 from codemods.rewrite._refs import FileContext
+from codemods.rewrite._strings import StringRewriter
 from codemods.rewrite._targets import Plan, RefNode
 from codemods.scan import absolute_module
 

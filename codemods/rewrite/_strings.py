@@ -1,0 +1,53 @@
+"""String literals that name a target: dotted paths, and SQLAlchemy's registry strings."""
+
+from __future__ import annotations
+
+import re
+
+from codemods.rewrite._targets import Plan
+
+DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+# SQLAlchemy callables whose string arguments are evaluated against the class registry.
+SQLA_CALLS = frozenset(
+    {"relationship", "backref", "foreign", "remote", "column_property", "composite", "synonym",
+     "association_proxy", "deferred", "query_expression", "with_expression"}
+)
+
+
+class StringRewriter:
+    """New content for string literals that name a target: dotted paths, and SQLAlchemy's
+    registry strings (`relationship("User")` of a renamed class, `"and_(a.b.User.id == ...)"`)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.targets = plan.targets
+        self.renames = {
+            key.rsplit(".", 1)[1]: t.name for key, t in plan.targets.items()
+            if key.rsplit(".", 1)[0] in plan.old_modules and key.rsplit(".", 1)[1] != t.name
+        }
+        keys = sorted(plan.targets, key=len, reverse=True)
+        self.embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+
+    def rewrite(self, raw: str, callee: str, index: int) -> str | None:
+        """The string's new content; None when it names no target.
+
+        `callee`: the last name of the call the string is an argument of ("" when none);
+        `index`: its position among the call's arguments (-1 for a keyword argument).
+        """
+        new = self.full_path(raw)
+        if new is None and callee in SQLA_CALLS:
+            if index == 0 and raw in self.renames:
+                new = self.renames[raw]
+            else:
+                new = self.embedded.sub(lambda m: self.full_path(m.group(1)) or m.group(1), raw)
+        return new
+
+    def full_path(self, raw: str) -> str | None:
+        """`old.mod.Class[.attr...]` -> `new.mod.Class[.attr...]`; None when it names no target."""
+        if not DOTTED.fullmatch(raw):
+            return None
+        parts = raw.split(".")
+        for i in range(2, len(parts) + 1):
+            target = self.targets.get(".".join(parts[:i]))
+            if target is not None:
+                return ".".join([target.module, target.name, *parts[i:]])
+        return None
