@@ -15,6 +15,7 @@ from codemods.detect import detect
 from codemods.diff import trim_added_whitespace, write_changes
 from codemods.index import find_model, index_files
 from codemods.merge import merge
+from codemods.progress import NO_PROGRESS, Progress
 from codemods.rewrite import rewrite
 from codemods.schema import schema_delta
 from codemods.types import (
@@ -72,7 +73,7 @@ def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
 def plan_migration(
     root: Path, canonical: str, duplicates: Sequence[str], *,
     policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL, excludes: Sequence[str] = (),
-    warn_on_import: bool = False,
+    warn_on_import: bool = False, progress: Progress = NO_PROGRESS,
 ) -> Migration:
     """Validate `module:Class` refs and plan folding each duplicate into canonical."""
     root = scan.resolve_root(root)
@@ -84,6 +85,7 @@ def plan_migration(
     if repeated:
         raise ModelfoldError(f"duplicate given twice: {repeated[0]}")
     scan.refuse_linked_refs(root, [canonical, *duplicates])
+    progress.phase(f"scanning for {canonical}", None)
     files = scan.source_files(root, excludes)
     texts: dict[str, str] = {}
     index = index_files(root, files, texts, importers=False)
@@ -102,6 +104,7 @@ def plan_migration(
     same = [d.ref for d in found if (d.path, d.line) == (canon.path, canon.line)]
     if same:
         raise ModelfoldError(f"{same[0]} is the canonical class itself, imported under another name")
+    progress.phase(f"merging and rewriting references to {', '.join(d.ref for d in found)}", None)
     return plan_consolidation(root, Consolidation(canon, tuple(found), policy), excludes=excludes,
                               warn_on_import=warn_on_import, files=files, index=index, texts=texts)
 

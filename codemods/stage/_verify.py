@@ -15,6 +15,7 @@ from typing import Any
 
 from codemods import scan
 from codemods.index import build_index
+from codemods.progress import NO_PROGRESS, Progress
 from codemods.types import (
     BeforeSnapshot,
     ColumnChange,
@@ -132,6 +133,7 @@ def _model_modules(tree: Path, excludes: Sequence[str]) -> tuple[list[str], list
 def snapshot_before(
     tree: Path, migrations: Sequence[Migration], *, excludes: Sequence[str] = (),
     test_cmd: str | None = None, timeout: float = 120.0, python: str | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> BeforeSnapshot:
     """Each consolidated class's table DDL at HEAD, each from its own module in its own interpreter."""
     roots = import_roots(scan.source_files(tree, excludes))
@@ -140,8 +142,10 @@ def snapshot_before(
     tables: dict[str, Mapping[str, Any]] = {}
     errors: dict[str, str] = {}
     broken: dict[str, str] | None = None
+    progress.phase("verify: probing the tree before", sum(1 + len(m.consolidation.duplicates) for m in migrations))
     for m in migrations:
         for model in (m.consolidation.canonical, *m.consolidation.duplicates):
+            progress.advance(f"importing {model.module}")
             others = [x for x in modules if x != model.module]
             probe = run_probe(tree, roots, [model.module], optional=others, models=refs,
                               configure=False, timeout=timeout, python=python)
@@ -156,6 +160,9 @@ def snapshot_before(
                 classes[model.ref] = probe["tables"][key]
             for name, info in probe["tables"].items():
                 tables.setdefault(name, info)
+    if test_cmd:
+        progress.phase("running the tests before", 1)
+        progress.advance(test_cmd)
     tests = run_tests(tree, test_cmd, "before") if test_cmd else None
     return BeforeSnapshot(classes, tables, errors, tests, broken or {})
 
@@ -188,7 +195,7 @@ def import_orders(core: Sequence[str], rest: Sequence[str], limit: int = MAX_ORD
 def check_after(
     tree: Path, migrations: Sequence[Migration], before: BeforeSnapshot, *,
     excludes: Sequence[str] = (), test_cmd: str | None = None, timeout: float = 120.0,
-    python: str | None = None,
+    python: str | None = None, progress: Progress = NO_PROGRESS,
 ) -> Verification:
     """Import the migrated tree in every order that matters, configure mappers, diff the schema."""
     roots = import_roots(scan.source_files(tree, excludes))
@@ -203,7 +210,10 @@ def check_after(
     # model modules that failed to import at HEAD too (a missing dependency...) cannot fail us now
     tolerated = [x for x in modules if x in before.broken and x not in core and x not in rest]
     messages += [f"{x} did not import before the migration either: {before.broken[x]}" for x in tolerated]
+    progress.phase("verify: import orders after", len(orders))
+
     def probe_order(order: list[str]) -> dict[str, Any]:
+        progress.advance(f"importing from {order[0]}")
         full = [*order, *[x for x in modules if x not in order and x not in tolerated]]
         return run_probe(tree, roots, full, optional=tolerated, models=refs, configure=True,
                          timeout=timeout, python=python)
@@ -222,6 +232,8 @@ def check_after(
     schema = _schema(migrations, before, after) if after else ()
     tests: list[TestRun] = [before.tests] if before.tests else []
     if test_cmd:
+        progress.phase("running the tests after", 1)
+        progress.advance(test_cmd)
         run = run_tests(tree, test_cmd, "after")
         tests.append(run)
         if run.returncode != 0:
