@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli import output
+from cli import everyday, output
 from cli.output import EXIT_FOUND, fail
 from codemods.detect import detect
 from codemods.types import Detection, DuplicateGroup, ModelfoldError
@@ -23,9 +23,10 @@ class Format(str, Enum):
     json = "json"
 
 
-PathArg = Annotated[Path, typer.Argument(help="Root of the project to scan.")]
+PathArg = Annotated[list[Path] | None, typer.Argument(
+    help="Folders or files to scan (default: the current folder).", show_default=False)]
 ExcludeOpt = Annotated[
-    list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")
+    list[str] | None, typer.Option("--exclude", help="Glob or directory to leave out (repeatable).")
 ]
 
 
@@ -35,15 +36,18 @@ def register(app: typer.Typer) -> None:
     app.command(name="check")(check_command)
 
 
-def _run(path: Path, exclude: list[str] | None) -> Detection:
+def _run(paths: list[Path] | None, exclude: list[str] | None) -> Detection:
     try:
-        return detect(path, exclude or ())
+        root, only = everyday.scan_root(paths or [Path(".")])
+        found = detect(root, everyday.merged_excludes(exclude, everyday.repository_settings(root)))
     except ModelfoldError as exc:
         fail(str(exc))
+    groups = tuple(g for g in found.groups if any(everyday.in_paths(root, m.path, only) for m in g.models))
+    return Detection(found.index, groups)
 
 
 def detect_command(
-    path: PathArg = Path("."),
+    path: PathArg = None,
     format: Annotated[Format, typer.Option("--format", help="table for people, json for scripts.")] = Format.table,
     exclude: ExcludeOpt = None,
 ) -> None:
@@ -62,7 +66,7 @@ def detect_command(
     )
 
 
-def check_command(path: PathArg = Path("."), exclude: ExcludeOpt = None) -> None:
+def check_command(path: PathArg = None, exclude: ExcludeOpt = None) -> None:
     """Exit 1 when any duplicate model exists (for CI and pre-commit), one line per group."""
     result = _run(path, exclude)
     for group in result.groups:

@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
-from cli import output
+from cli import everyday, output
 from codemods import report
 from codemods.diff import combine, render_diff
+from codemods.progress import Progress
 from codemods.types import ConflictPolicy, Migration, ModelfoldError, StageResult
 
 
@@ -47,7 +48,7 @@ DatabaseUrl = Annotated[str | None, typer.Option(
 
 
 def migrate(
-    refs: Refs = None, auto: Auto = False, root: Root = Path("."), dry_run: DryRun = False,
+    ctx: typer.Context, refs: Refs = None, auto: Auto = False, root: Root = Path("."), dry_run: DryRun = False,
     apply: Apply = False, branch: Branch = None, on_conflict: OnConflict = ConflictPolicy.KEEP_CANONICAL,
     fmt: Fmt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
     warn_on_import: WarnOnImport = False, force: Force = False, exclude: Exclude = None,
@@ -62,7 +63,12 @@ def migrate(
 
     if dry_run and apply:
         output.fail("--dry-run and --apply exclude each other")
-    excludes = tuple(exclude or ())
+    settings = everyday.repository_settings(root)  # [tool.modelfold]; the command line wins
+    excludes = everyday.merged_excludes(exclude, settings)
+    if settings.on_conflict is not None and not everyday.given(ctx, "on_conflict"):
+        on_conflict = settings.on_conflict
+    warn_on_import = warn_on_import or bool(settings.warn_on_import)
+    test_cmd, python = test_cmd or settings.test_cmd, python or settings.python
     try:
         from codemods.checks import preflight, refuse_cr_only
         from codemods.stage._stage import start_commit
@@ -96,7 +102,13 @@ def migrate(
     elif apply:
         _apply(root, migrations, fmt)
     else:
-        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file, python, start)
+        if branch is None and settings.branch_prefix:
+            from codemods.settings import branch_name
+            from codemods.stage import default_branch
+
+            branch = branch_name(default_branch(migrations), settings.branch_prefix)
+        _stage(root, migrations, branch, force, excludes, test_cmd, fmt, report_file, python, start,
+               everyday.progress_for(ctx))
         return
     if report_file is not None:
         report_file.write_text(report.markdown_report(migrations), encoding="utf-8")
@@ -189,14 +201,17 @@ def _apply(root: Path, migrations: list[Migration], fmt: Format) -> None:
 def _stage(
     root: Path, migrations: list[Migration], branch: str | None, force: bool,
     excludes: tuple[str, ...], test_cmd: str | None, fmt: Format, report_file: Path | None,
-    python: str | None, start: str | None = None,
+    python: str | None, start: str | None = None, progress: Progress | None = None,
 ) -> None:
+    from codemods.progress import NO_PROGRESS
     from codemods.stage import VerificationFailed, stage
 
+    progress = progress or NO_PROGRESS
     try:
         staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
-                       test_cmd=test_cmd, python=python, base=start, note=output.note)
+                       test_cmd=test_cmd, python=python, base=start, note=output.note, progress=progress)
     except VerificationFailed as exc:
+        progress.close()
         for msg in exc.verification.messages:
             output.note(f"verify: {msg}")
         if report_file is not None:
@@ -204,7 +219,9 @@ def _stage(
             report_file.write_text(text, encoding="utf-8")
         output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
     except ModelfoldError as exc:
+        progress.close()
         output.fail(str(exc))
+    progress.close()
     if report_file is not None:
         report_file.write_text(report.markdown_report(migrations, staged), encoding="utf-8")
     if fmt is Format.JSON:
