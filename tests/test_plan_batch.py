@@ -85,7 +85,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     applied = runner.invoke(app, ["apply", str(plan), "--root", str(repo), "--format", "json"])
     assert applied.exit_code == 0, applied.output
     return {"base": base, "repo": repo, "before": before, "written": written,
-            "doc": json.loads(applied.stdout), "test_cmd": test_cmd}
+            "doc": json.loads(applied.stdout), "test_cmd": test_cmd, "stderr": applied.stderr}
 
 
 def test_own_tests_fail_before(batch: dict[str, object]) -> None:
@@ -132,6 +132,24 @@ def test_settings_test_cmd_and_python_were_used(batch: dict[str, object]) -> Non
     assert [(r["side"], r["command"]) for r in runs] == [("before", batch["test_cmd"]), ("after", batch["test_cmd"])]
     assert runs[0]["returncode"] != 0 and runs[1]["returncode"] == 0
     assert (base / "python-used").read_text().count("used") >= 2  # the interpreter of [tool.modelfold]
+
+
+def test_each_phase_says_so_on_a_piped_stderr(batch: dict[str, object]) -> None:
+    phases = [line for line in str(batch["stderr"]).splitlines() if line.startswith("modelfold: ")]
+    assert phases == [
+        "modelfold: planning entries (3)",
+        "modelfold: scanning for shop.customers.models:Customer",
+        "modelfold: merging and rewriting references to shop.legacy.customer:Customer",
+        "modelfold: scanning for shop.inventory.models:Product",
+        "modelfold: merging and rewriting references to shop.catalog.models:Product, shop.legacy.product:Product",
+        "modelfold: scanning for shop.orders.models:Order",
+        "modelfold: merging and rewriting references to shop.legacy.order:Order",
+        "modelfold: verify: probing the tree before (7)",
+        "modelfold: running the tests before (1)",
+        "modelfold: verify: import orders after (8)",
+        "modelfold: running the tests after (1)",
+        "modelfold: committing (3)",
+    ]
 
 
 def test_own_tests_pass_on_the_branch(batch: dict[str, object], tmp_path: Path) -> None:
