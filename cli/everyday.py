@@ -75,8 +75,10 @@ def progress_display(ctx: typer.Context | None) -> Iterator[Progress]:
     progress = progress_for(ctx)
     try:
         yield progress
-    finally:
-        progress.close()
+    except BaseException:
+        progress.close(ok=False)
+        raise
+    progress.close()
 
 
 def examples_epilog(name: str) -> str | None:

@@ -77,7 +77,8 @@ def migrate(
                               python=python, excludes=excludes):
             output.note(line)
         start = start_commit(root) if root.is_dir() else None
-        migrations = _plan(refs or [], auto, root, on_conflict, excludes, warn_on_import)
+        with everyday.progress_display(ctx) as progress:
+            migrations = _plan(refs or [], auto, root, on_conflict, excludes, warn_on_import, progress)
         refuse_cr_only([m.changeset for m in migrations])
     except NothingToDo as exc:
         output.note(f"nothing to do: {exc}")
@@ -116,18 +117,18 @@ def migrate(
 
 def _plan(
     refs: list[str], auto: bool, root: Path, policy: ConflictPolicy, excludes: tuple[str, ...],
-    warn_on_import: bool,
+    warn_on_import: bool, progress: Progress,
 ) -> list[Migration]:
     from codemods.migrate import plan_auto, plan_migration
 
     if auto:
         if refs:
             raise ModelfoldError("--auto takes no CANONICAL/DUPLICATE arguments")
-        return plan_auto(root, policy=policy, excludes=excludes, warn_on_import=warn_on_import)
+        return plan_auto(root, policy=policy, excludes=excludes, warn_on_import=warn_on_import, progress=progress)
     if len(refs) < 2:
         raise ModelfoldError("give CANONICAL and at least one DUPLICATE (or --auto)")
     return [plan_migration(root, refs[0], refs[1:], policy=policy, excludes=excludes,
-                           warn_on_import=warn_on_import)]
+                           warn_on_import=warn_on_import, progress=progress)]
 
 
 def _schema_evidence(
@@ -211,7 +212,7 @@ def _stage(
         staged = stage(root.resolve(), migrations, branch=branch, force=force, excludes=excludes,
                        test_cmd=test_cmd, python=python, base=start, note=output.note, progress=progress)
     except VerificationFailed as exc:
-        progress.close()
+        progress.close(ok=False)
         for msg in exc.verification.messages:
             output.note(f"verify: {msg}")
         if report_file is not None:
@@ -219,7 +220,7 @@ def _stage(
             report_file.write_text(text, encoding="utf-8")
         output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
     except ModelfoldError as exc:
-        progress.close()
+        progress.close(ok=False)
         output.fail(str(exc))
     progress.close()
     if report_file is not None:

@@ -158,7 +158,7 @@ def _plan_group(
 
 def plan_auto(
     root: Path, *, policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL,
-    excludes: Sequence[str] = (), warn_on_import: bool = False,
+    excludes: Sequence[str] = (), warn_on_import: bool = False, progress: Progress = NO_PROGRESS,
 ) -> list[Migration]:
     """One migration per detected group (recommended canonical), planned one after another.
 
@@ -167,7 +167,9 @@ def plan_auto(
     Groups with an imperative Table as canonical are skipped.
     """
     root = scan.resolve_root(root)
+    progress.phase("scanning for duplicate models", None)
     groups = detect(root, excludes).groups
+    progress.phase("planning each group", len(groups))
     if len(groups) <= 1:
         planned = [_plan_group(root, g, policy, excludes, warn_on_import) for g in groups]
         return [m for m in planned if m is not None]
@@ -176,6 +178,7 @@ def plan_auto(
         scratch = Path(tmp) / "tree"
         _copy_tree(root, scratch)
         for key in [_group_key(g) for g in groups]:
+            progress.advance(f"table {key[1]}" if key[1] else f"class {key[2]}")
             current = {_group_key(g): g for g in detect(scratch, excludes).groups}
             group = current.get(key)
             if group is None:  # folded away by an earlier migration

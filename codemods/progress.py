@@ -26,8 +26,8 @@ class Progress(Protocol):
     def advance(self, detail: str) -> None:
         """The next item of the current phase starts; detail says what it is."""
 
-    def close(self) -> None:
-        """The run is over (clear any live display)."""
+    def close(self, ok: bool = True) -> None:
+        """The run is over (clear any live display); ok=False: it ended in an error."""
 
 
 class SilentProgress:
@@ -39,7 +39,7 @@ class SilentProgress:
     def advance(self, detail: str) -> None:
         """Ignore the item."""
 
-    def close(self) -> None:
+    def close(self, ok: bool = True) -> None:
         """Nothing to clear."""
 
 
@@ -47,26 +47,42 @@ NO_PROGRESS: Progress = SilentProgress()
 
 
 class LineProgress:
-    """One plain line per phase on a stream that is not a terminal (a CI log)."""
+    """One plain line per phase on a stream that is not a terminal (a CI log).
+
+    A phase's line is written when its first item starts, when the next phase starts, or when
+    the run ends well; so input refused during a phase leaves the error as the only line.
+    """
 
     def __init__(self, stream: TextIO, verbose: bool = False) -> None:
         self.stream = stream
         self.verbose = verbose
+        self.pending: str | None = None
 
-    def phase(self, name: str, total: int | None = None) -> None:
-        """Write `modelfold: <phase> (<total>)`."""
-        count = f" ({total})" if total is not None else ""
-        self.stream.write(f"modelfold: {name}{count}\n")
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
         self.stream.flush()
 
-    def advance(self, detail: str) -> None:
-        """Write the item only when verbose."""
-        if self.verbose:
-            self.stream.write(f"modelfold:   {detail}\n")
-            self.stream.flush()
+    def _flush(self) -> None:
+        if self.pending is not None:
+            self._write(self.pending)
+            self.pending = None
 
-    def close(self) -> None:
-        """Nothing to clear."""
+    def phase(self, name: str, total: int | None = None) -> None:
+        """`modelfold: <phase> (<total>)`, once the phase is under way."""
+        self._flush()
+        self.pending = f"modelfold: {name}" + (f" ({total})" if total is not None else "")
+
+    def advance(self, detail: str) -> None:
+        """The phase's line, then the item when verbose."""
+        self._flush()
+        if self.verbose:
+            self._write(f"modelfold:   {detail}")
+
+    def close(self, ok: bool = True) -> None:
+        """Write the last phase's line unless the run ended in an error."""
+        if ok:
+            self._flush()
+        self.pending = None
 
 
 class RichProgress:
@@ -97,7 +113,7 @@ class RichProgress:
             self.task = self.bar.add_task("working", total=None, detail="")
         self.bar.update(self.task, advance=1, detail=detail)
 
-    def close(self) -> None:
+    def close(self, ok: bool = True) -> None:
         """Stop the live display (it clears itself)."""
         self.bar.stop()
 

@@ -80,3 +80,16 @@ def test_plain_lines_when_piped_and_nothing_when_quiet(command: list[str]) -> No
                            timeout=300)
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert quiet.stdout == piped.stdout
+
+
+def test_migrate_says_what_it_plans_when_piped(command: list[str]) -> None:
+    root = command[command.index("--root") + 1]
+    auto = subprocess.run([*command[:3], "migrate", "--auto", "--root", root, "--dry-run"],
+                          capture_output=True, text=True, env=env(), timeout=300)
+    assert auto.returncode == 0, auto.stderr
+    assert auto.stderr.splitlines()[:2] == ["modelfold: scanning for duplicate models",
+                                            "modelfold: planning each group (2)"]
+    one = subprocess.run([*command[:3], "migrate", "shop.catalog.models:Product", "shop.legacy.product:Product",
+                          "--root", root, "--dry-run"], capture_output=True, text=True, env=env(), timeout=300)
+    assert one.returncode == 0, one.stderr
+    assert "modelfold: merging and rewriting references to shop.legacy.product:Product" in one.stderr.splitlines()
