@@ -81,8 +81,11 @@ def apply_command(
 
     if dry_run and apply:
         output.fail("--dry-run and --apply exclude each other")
-    if branch is not None and (dry_run or apply):
-        output.fail("--branch has no effect with --dry-run or --apply")
+    if dry_run or apply:
+        stage_only = {"--branch": branch, "--test-cmd": test_cmd, "--python": python, "--force": force or None}
+        for flag, value in stage_only.items():
+            if value is not None:
+                output.fail(f"{flag} has no effect with --dry-run or --apply")
     settings = repository_settings(root)
     excludes = merged_excludes(exclude, settings)
     quiet = verbosity(ctx).quiet

@@ -139,3 +139,28 @@ def test_apply_prints_every_error_with_its_line_and_exits_2(shop: Path) -> None:
         f"error: {plan}:7: shop.legacy.product:Produkt is not a mapped model class found under the root",
     ]
     assert {p: p.read_bytes() for p in shop.rglob("*.py")} == before
+
+
+def test_plan_command_refuses_to_overwrite_and_writes_nothing_without_groups(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan.toml"
+    out.write_text("kept\n")
+    result = runner.invoke(app, ["plan", str(shop), "-o", str(out)])
+    assert result.exit_code == 2 and "exists (use --force" in result.stderr
+    assert out.read_text() == "kept\n"
+    assert runner.invoke(app, ["plan", str(shop), "-o", str(out), "--force"]).exit_code == 0
+    assert out.read_text().count("\n[[consolidate]]\n") == 2
+    clean = tmp_path / "clean"
+    (clean / "pkg").mkdir(parents=True)
+    (clean / "pkg" / "__init__.py").write_text("")
+    result = runner.invoke(app, ["plan", str(clean), "-o", str(tmp_path / "none.toml")])
+    assert result.exit_code == 0 and "no duplicate models found" in result.stderr
+    assert not (tmp_path / "none.toml").exists()
+
+
+@pytest.mark.parametrize("flag", [["--branch", "b"], ["--test-cmd", "pytest"], ["--python", "python3"], ["--force"]])
+def test_apply_refuses_staging_options_with_dry_run(shop: Path, tmp_path: Path, flag: list[str]) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text(CUSTOMERS)
+    result = runner.invoke(app, ["apply", str(plan), "--root", str(shop), "--dry-run", *flag])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {flag[0]} has no effect with --dry-run or --apply"
