@@ -15,7 +15,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -268,7 +268,7 @@ def _resolve_ref(root: Path, ref: str) -> str:
 
 def _entry_models(
     root: Path, index: ModelIndex, i: int, table: dict[str, Any], where: _Lines
-) -> tuple[PlanEntry | None, list[PlanIssue], list[ModelDef]]:
+) -> tuple[PlanEntry | None, list[PlanIssue]]:
     refs = [table["canonical"], *table["duplicates"]]
     issues: list[PlanIssue] = []
     models: list[ModelDef] = []
@@ -287,7 +287,7 @@ def _entry_models(
         resolved.append(name)
         models.append(model)
     if issues:
-        return None, issues, models
+        return None, issues
     if resolved[0] in resolved[1:]:
         issues.append(PlanIssue(where.key(i, "duplicates"), f"{refs[0]} is both canonical and a duplicate"))
     tables = sorted({m.table or "" for m in models})
@@ -296,7 +296,7 @@ def _entry_models(
         issues.append(PlanIssue(where.entry(i), f"classes on different tables: {listed}"))
     policy = ConflictPolicy(table.get("on_conflict", ConflictPolicy.KEEP_CANONICAL.value))
     entry = PlanEntry(resolved[0], tuple(resolved[1:]), policy, where.entry(i))
-    return entry, issues, models
+    return entry, issues
 
 
 def _cross_entry_issues(entries: Sequence[PlanEntry], where: _Lines, order: Sequence[int]) -> list[PlanIssue]:
@@ -340,7 +340,7 @@ def read_plan(path: Path, root: Path, excludes: Sequence[str] = ()) -> Plan:
     entries: list[PlanEntry] = []
     order: list[int] = []
     for i, table in tables:
-        entry, found, _ = _entry_models(root, index, i, table, where)
+        entry, found = _entry_models(root, index, i, table, where)
         issues += found
         if entry is not None:
             entries.append(entry)
@@ -408,10 +408,9 @@ def apply_plan(
     if mode is ApplyMode.APPLY:
         from codemods.diff import apply_changeset, combine
 
-        written = apply_changeset(root, combine([m.changeset for m in migrations]))
-        return PlanResult(result.migrations, result.entries, result.skipped, written=tuple(written))
+        return replace(result, written=tuple(apply_changeset(root, combine([m.changeset for m in migrations]))))
     from codemods.stage import stage
 
     staged = stage(root, migrations, branch=branch, force=force, excludes=excludes, test_cmd=test_cmd,
                    python=python, progress=progress)
-    return PlanResult(result.migrations, result.entries, result.skipped, staged=staged, written=staged.files)
+    return replace(result, staged=staged, written=staged.files)
