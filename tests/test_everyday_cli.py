@@ -13,7 +13,7 @@ from cli.app import app
 from codemods.scan import list_python_files
 
 SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "batch_shop"
-COMMANDS = ["detect", "check", "migrate", "modernize", "plan", "apply"]
+COMMANDS = ["detect", "check", "migrate", "modernize", "verify", "plan", "apply"]
 runner = CliRunner()
 
 
