@@ -375,7 +375,7 @@ def _plan_entries(
             progress.advance(f"{entry.canonical} <- {', '.join(entry.duplicates)}")
             try:
                 migration = plan_migration(tree, entry.canonical, entry.duplicates, policy=entry.on_conflict,
-                                           excludes=excludes, warn_on_import=warn_on_import, progress=progress)
+                                           excludes=excludes, warn_on_import=warn_on_import)
             except NothingToDo as exc:
                 skipped.append(SkippedEntry(entry, f"nothing to do: {exc}"))
                 continue

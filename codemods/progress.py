@@ -49,8 +49,9 @@ NO_PROGRESS: Progress = SilentProgress()
 class LineProgress:
     """One plain line per phase on a stream that is not a terminal (a CI log).
 
-    A phase's line is written when its first item starts, when the next phase starts, or when
-    the run ends well; so input refused during a phase leaves the error as the only line.
+    A phase's line is written when its first item starts, so quick phases without items
+    (scanning, rewriting) and input refused along the way leave stderr to the result and the
+    one-line error; `verbose` writes every phase when it starts, and every item.
     """
 
     def __init__(self, stream: TextIO, verbose: bool = False) -> None:
@@ -62,26 +63,23 @@ class LineProgress:
         self.stream.write(line + "\n")
         self.stream.flush()
 
-    def _flush(self) -> None:
-        if self.pending is not None:
+    def phase(self, name: str, total: int | None = None) -> None:
+        """`modelfold: <phase> (<total>)`, once the phase's first item starts (at once when verbose)."""
+        self.pending = f"modelfold: {name}" + (f" ({total})" if total is not None else "")
+        if self.verbose:
             self._write(self.pending)
             self.pending = None
 
-    def phase(self, name: str, total: int | None = None) -> None:
-        """`modelfold: <phase> (<total>)`, once the phase is under way."""
-        self._flush()
-        self.pending = f"modelfold: {name}" + (f" ({total})" if total is not None else "")
-
     def advance(self, detail: str) -> None:
         """The phase's line, then the item when verbose."""
-        self._flush()
+        if self.pending is not None:
+            self._write(self.pending)
+            self.pending = None
         if self.verbose:
             self._write(f"modelfold:   {detail}")
 
     def close(self, ok: bool = True) -> None:
-        """Write the last phase's line unless the run ended in an error."""
-        if ok:
-            self._flush()
+        """Forget a phase that never started an item."""
         self.pending = None
 
 
