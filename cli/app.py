@@ -6,17 +6,20 @@ import sys
 
 import typer
 
-from cli import detect_cmd, migrate_cmd, modernize_cmd, output, verify_cmd
+from cli import detect_cmd, everyday, migrate_cmd, modernize_cmd, output, plan_cmd, verify_cmd
 
 app = typer.Typer(
     name="modelfold",
     help="Find duplicated SQLAlchemy models and fold them into one canonical class.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    context_settings=everyday.HELP_OPTIONS,
     pretty_exceptions_enable=False,
 )
-for command_module in (detect_cmd, migrate_cmd, modernize_cmd, verify_cmd):
+app.callback()(everyday.app_callback)
+for command_module in (detect_cmd, migrate_cmd, modernize_cmd, verify_cmd, plan_cmd):
     command_module.register(app)
+everyday.decorate(app)
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from cli import output
-from cli.options import Exclude, Format, FormatOpt, PathArg, Verbose
+from cli import everyday, output
+from cli.options import Exclude, Format, FormatOpt, Paths, Verbose
 from cli.output import CommandError, ExitCode
 from codemods.detect import detect
 from codemods.types import Detection, DuplicateGroup
@@ -17,12 +17,20 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 
+def _run(paths: list[Path] | None, exclude: list[str] | None) -> Detection:
+    """Detect under the folder that holds the given paths; keep the groups with a member among them."""
+    root, only = everyday.scan_root(paths or [Path(".")])
+    found = detect(root, everyday.merged_excludes(exclude, everyday.repository_settings(root)))
+    groups = tuple(g for g in found.groups if any(everyday.in_paths(root, m.path, only) for m in g.models))
+    return Detection(found.index, groups)
+
+
 def detect_command(
-    path: PathArg = Path("."), fmt: FormatOpt = Format.TEXT, exclude: Exclude = None, verbose: Verbose = False,
+    path: Paths = None, fmt: FormatOpt = Format.TEXT, exclude: Exclude = None, verbose: Verbose = False,
 ) -> None:
     """Find every duplicated SQLAlchemy model (same table, or same class name in one registry)."""
     with output.guarded("detect", fmt, verbose):
-        result = detect(path, exclude or ())
+        result = _run(path, exclude)
     output.emit("detect", fmt, detection_json(result))
     if fmt.is_json:
         return
@@ -37,7 +45,7 @@ def detect_command(
 
 
 def check_command(
-    path: PathArg = Path("."), fmt: FormatOpt = Format.TEXT, exclude: Exclude = None, verbose: Verbose = False,
+    path: Paths = None, fmt: FormatOpt = Format.TEXT, exclude: Exclude = None, verbose: Verbose = False,
 ) -> None:
     """Exit 1 when any duplicate model exists (for CI and pre-commit), one line per group.
 
@@ -45,7 +53,7 @@ def check_command(
     Groups of one table name in different MetaData objects are listed as notes and do not fail.
     """
     with output.guarded("check", fmt, verbose):
-        result = detect(path, exclude or ())
+        result = _run(path, exclude)
         if result.index.skipped:
             first = result.index.skipped[0]
             more = f" (and {len(result.index.skipped) - 1} more)" if len(result.index.skipped) > 1 else ""

@@ -12,16 +12,19 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from cli import output
+from cli import everyday, output
 from cli.options import Apply, DryRun, Exclude, Format, FormatOpt, Root, Verbose
 from cli.output import CommandError, ExitCode, usage_error
 from codemods import report, scan
 from codemods.diff import combine, render_diff
 from codemods.types import AutoPlan, ConflictPolicy, Migration, SkippedGroup, StageResult
+
+if TYPE_CHECKING:
+    from codemods.progress import Progress
 
 Refs = Annotated[list[str] | None, typer.Argument(
     metavar="CANONICAL DUPLICATE...", show_default=False,
@@ -60,7 +63,7 @@ class Run:
 
 
 def migrate(
-    refs: Refs = None, auto: Auto = False, root: Root = Path("."), dry_run: DryRun = False,
+    ctx: typer.Context, refs: Refs = None, auto: Auto = False, root: Root = Path("."), dry_run: DryRun = False,
     apply: Apply = False, branch: Branch = None, on_conflict: OnConflict = ConflictPolicy.KEEP_CANONICAL,
     fmt: FormatOpt = Format.TEXT, report_file: ReportFile = None, test_cmd: TestCmd = None,
     warn_on_import: WarnOnImport = False, force: Force = False, exclude: Exclude = None,
@@ -71,14 +74,26 @@ def migrate(
     with output.guarded("migrate", fmt, verbose):
         # --python also picks the interpreter alembic runs in, so it counts with those options
         uses_python = alembic_revision or database_url is not None
+        branch_prefix: str | None = None
         given = {"--test-cmd": test_cmd is not None, "--branch": branch is not None,
                  "--python": python is not None and not uses_python, "--force": force}
+        settings = everyday.repository_settings(root)  # [tool.modelfold]; the command line wins
+        excludes = everyday.merged_excludes(exclude, settings)
+        if settings.on_conflict is not None and not everyday.given(ctx, "on_conflict"):
+            on_conflict = settings.on_conflict
+        warn_on_import = warn_on_import or bool(settings.warn_on_import)
+        if not dry_run and not apply:  # the settings' staging options apply when staging
+            test_cmd, python = test_cmd or settings.test_cmd, python or settings.python
+            if branch is None and settings.branch_prefix:
+                branch_prefix = settings.branch_prefix
         run = _validate(refs or [], auto, root, dry_run, apply, strict, given, fmt, report_file, python, branch,
-                        tuple(exclude or ()), test_cmd)
-        plan = _plan(refs or [], auto, run.root, on_conflict, tuple(exclude or ()), warn_on_import, strict)
+                        excludes, test_cmd)
+        with everyday.progress_display(ctx) as progress:
+            plan = _plan(refs or [], auto, run.root, on_conflict, excludes, warn_on_import, strict, progress)
         if plan is None or not plan.migrations:
             _nothing(run, plan)
         from codemods.checks import refuse_cr_only
+        from codemods.stage import default_branch
 
         refuse_cr_only([m.changeset for m in plan.migrations])
         migrations = _schema_evidence(run, list(plan.migrations), alembic_revision, database_url, python)
@@ -89,7 +104,11 @@ def migrate(
         elif run.mode == "apply":
             payload = _apply(run, migrations)
         else:
-            payload = _stage(run, migrations, branch, force, tuple(exclude or ()), test_cmd)
+            if branch is None and branch_prefix:
+                from codemods.settings import branch_name
+
+                branch = branch_name(default_branch(migrations), branch_prefix)
+            payload = _stage(run, migrations, branch, force, excludes, test_cmd, everyday.progress_for(ctx))
         _finish(run, migrations, plan.skipped, payload)
 
 
@@ -130,7 +149,7 @@ def _validate(
 
 def _plan(
     refs: list[str], auto: bool, root: Path, policy: ConflictPolicy, excludes: tuple[str, ...],
-    warn_on_import: bool, strict: bool,
+    warn_on_import: bool, strict: bool, progress: Progress,
 ) -> AutoPlan | None:
     """The migrations to run; None when the duplicates are already folded (a second run)."""
     # The pipeline (libcst, gitpython) loads here, not when the app starts.
@@ -142,9 +161,9 @@ def _plan(
     try:
         if auto:
             return plan_groups(root, policy=policy, excludes=excludes, warn_on_import=warn_on_import,
-                               strict=strict)
+                               strict=strict, progress=progress)
         return AutoPlan((plan_migration(root, refs[0], refs[1:], policy=policy, excludes=excludes,
-                                        warn_on_import=warn_on_import),))
+                                        warn_on_import=warn_on_import, progress=progress),))
     except NothingToDo as exc:
         output.note(f"nothing to do: {exc}")
         return None
@@ -224,14 +243,15 @@ def _apply(run: Run, migrations: list[Migration]) -> dict[str, Any]:
 
 def _stage(
     run: Run, migrations: list[Migration], branch: str | None, force: bool, excludes: tuple[str, ...],
-    test_cmd: str | None,
+    test_cmd: str | None, progress: Progress,
 ) -> dict[str, Any]:
     from codemods.stage import VerificationFailed, stage
 
     try:
         staged = stage(run.root, migrations, branch=branch, force=force, excludes=excludes,
-                       test_cmd=test_cmd, python=run.python, base=run.start, note=output.note)
+                       test_cmd=test_cmd, python=run.python, base=run.start, note=output.note, progress=progress)
     except VerificationFailed as exc:
+        progress.close(ok=False)
         for msg in exc.verification.messages:
             output.note(f"verify: {msg}")
         _write_report(run, report.markdown_report(migrations, verification=exc.verification))
@@ -240,6 +260,7 @@ def _stage(
                            details={"verification": asdict(exc.verification)}) from None
     for msg in staged.verification.messages if staged.verification else ():
         output.note(f"verify: {msg}")  # what was already failing before, what was not imported
+    progress.close()
     _write_report(run, report.markdown_report(migrations, staged))
     if not run.fmt.is_json:
         sys.stdout.write(_staged_text(migrations, staged))

@@ -28,9 +28,13 @@ class Format(str, Enum):
 
 FormatOpt = Annotated[Format, typer.Option(
     "--format", help="text (table is the same) for people, json for scripts (one document on stdout).")]
-Verbose = Annotated[bool, typer.Option("--verbose", help="On an internal error, print the traceback too.")]
+Verbose = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Say more: each item of each phase, and the traceback of an internal error.")]
 Root = Annotated[Path, typer.Option("--root", help="Root of the target tree.")]
 PathArg = Annotated[Path, typer.Argument(help="Root of the project to scan.")]
-Exclude = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")]
+Paths = Annotated[list[Path] | None, typer.Argument(
+    help="Folders or files to scan (default: the current folder).", show_default=False)]
+Exclude = Annotated[list[str] | None, typer.Option(
+    "--exclude", help="Glob or directory of paths to leave out (repeatable).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the unified diff; change nothing.")]
 Apply = Annotated[bool, typer.Option("--apply", help="Write the files in place (all or none), no branch.")]

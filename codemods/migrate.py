@@ -17,6 +17,7 @@ from codemods.detect import detect
 from codemods.diff import trim_added_whitespace, write_changes
 from codemods.index import find_model, index_files
 from codemods.merge import merge
+from codemods.progress import NO_PROGRESS, Progress
 from codemods.rewrite import rewrite
 from codemods.schema import schema_delta
 from codemods.types import (
@@ -104,7 +105,7 @@ def metadata_warnings(consolidation: Consolidation) -> tuple[str, ...]:
 def plan_migration(
     root: Path, canonical: str, duplicates: Sequence[str], *,
     policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL, excludes: Sequence[str] = (),
-    warn_on_import: bool = False,
+    warn_on_import: bool = False, progress: Progress = NO_PROGRESS,
 ) -> Migration:
     """Validate `module:Class` refs and plan folding each duplicate into canonical."""
     root = scan.resolve_root(root)
@@ -116,6 +117,7 @@ def plan_migration(
     if repeated:
         raise ModelfoldError(f"duplicate given twice: {repeated[0]}")
     scan.refuse_linked_refs(root, [canonical, *duplicates])
+    progress.phase(f"scanning for {canonical}", None)
     files = scan.source_files(root, excludes)
     texts: dict[str, str] = {}
     index = index_files(root, files, texts, importers=False)
@@ -142,6 +144,7 @@ def plan_migration(
     reason = unmergeable([canon, *found])
     if reason is not None:
         raise ModelfoldError(f"cannot fold {', '.join(d.ref for d in found)} into {canon.ref}: {reason}")
+    progress.phase(f"merging and rewriting references to {', '.join(d.ref for d in found)}", None)
     return plan_consolidation(root, Consolidation(canon, tuple(found), policy), excludes=excludes,
                               warn_on_import=warn_on_import, files=files, index=index, texts=texts)
 
@@ -233,6 +236,7 @@ def _plan_group(
 def plan_groups(
     root: Path, *, policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL,
     excludes: Sequence[str] = (), warn_on_import: bool = False, strict: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> AutoPlan:
     """Plan every detected group (recommended canonical); skip, with the reason, those it cannot fold.
 
@@ -244,6 +248,7 @@ def plan_groups(
     from codemods.merge import MergeConflictError
 
     root = scan.resolve_root(root)
+    progress.phase("scanning for duplicate models", None)
     groups = detect(root, excludes).groups
     migrations: list[Migration] = []
     skipped: list[SkippedGroup] = []
@@ -263,6 +268,7 @@ def plan_groups(
                                     group.across_metadata))
         return None
 
+    progress.phase("planning each group", len(groups))
     if len(groups) <= 1:
         planned = [attempt(root, g) for g in groups]
         return AutoPlan(tuple(m for m in planned if m is not None), tuple(skipped))
@@ -270,6 +276,7 @@ def plan_groups(
         scratch = Path(tmp) / "tree"
         _copy_tree(root, scratch)
         for key in [_group_key(g) for g in groups]:
+            progress.advance(f"table {key[1]}" if key[1] else f"class {key[2]}")
             current = {_group_key(g): g for g in detect(scratch, excludes).groups}
             group = current.get(key)
             if group is None:  # folded away by an earlier migration

@@ -117,10 +117,15 @@ def _walk_files(root: Path) -> list[str]:
 
 
 def _excluded(path: str, excludes: Sequence[str]) -> bool:
+    """True when a glob matches the file, or a directory the file is in (`legacy`, `src/old/`)."""
     if not excludes:
         return False
     pure = PurePosixPath(path)
-    return any(fnmatch.fnmatch(path, g) or pure.match(g) for g in excludes)
+    if any(fnmatch.fnmatch(path, g) or pure.match(g) for g in excludes):
+        return True
+    dirs = [d.removeprefix("./").rstrip("/") for d in excludes]
+    parents = [p.as_posix() for p in pure.parents if p.as_posix() != "."]
+    return any(fnmatch.fnmatch(p, d) or PurePosixPath(p).match(d) for p in parents for d in dirs if d)
 
 
 def _usable(base: str, rel: str) -> bool:

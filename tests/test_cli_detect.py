@@ -67,11 +67,12 @@ def test_check_fails_on_the_seed_and_passes_after_a_correct_merge(tmp_path: Path
 
 def test_bad_paths_exit_2_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "file.py").write_text("x = 1\n")
-    for path, message in [(tmp_path / "missing", "path does not exist"), (tmp_path / "file.py", "not a directory")]:
-        result = runner.invoke(app, ["detect", str(path)])
+    for paths in ([tmp_path / "missing"], [tmp_path / "file.py", tmp_path / "missing"]):
+        result = runner.invoke(app, ["detect", *map(str, paths)])
         assert result.exit_code == 2
-        assert message in result.stderr
+        assert "path does not exist" in result.stderr
         assert result.stdout == ""
+    assert runner.invoke(app, ["detect", str(tmp_path / "file.py")]).exit_code == 0  # a file is a path too
 
 
 def test_exclude_option_drops_a_member(tmp_path: Path) -> None:

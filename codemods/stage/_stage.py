@@ -15,6 +15,7 @@ import git
 
 from codemods import checks, faults
 from codemods.diff import combine, write_changes
+from codemods.progress import NO_PROGRESS, Progress
 from codemods.report import commit_message
 from codemods.stage import _refs, _runs
 from codemods.stage import _verify as verify_mod
@@ -105,7 +106,7 @@ def stage(
     root: Path, migrations: Sequence[Migration], *, branch: str | None = None, force: bool = False,
     excludes: Sequence[str] = (), test_cmd: str | None = None, run_verify: bool = True,
     timeout: float = 120.0, python: str | None = None, base: str | None = None,
-    note: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None, progress: Progress = NO_PROGRESS,
 ) -> StageResult:
     """Commit the migrations (one commit each) on a new branch built, in a scratch worktree, from
     `base` (the commit HEAD was at when planning started; default HEAD now)."""
@@ -139,8 +140,9 @@ def stage(
             init_submodules(Path(repo.working_tree_dir or root), run.tree)
             base_dir = run.tree / prefix if prefix else run.tree
             verification = _verify(base_dir, migrations, combined, excludes, test_cmd, timeout,
-                                   python) if run_verify else None
-            commits = _commit_each(run.tree, prefix, base_dir, migrations, scratch)
+                                   python, progress) if run_verify else None
+            progress.phase("committing", len(migrations))
+            commits = _commit_each(run.tree, prefix, base_dir, migrations, scratch, progress)
             _runs.note_lock(run, _refs.HEADS + name)
             faults.checkpoint("stage.ref")
             _refs.update_branch(git_dir, common, name, commits[-1], old)
@@ -157,15 +159,16 @@ def _stderr_note(line: str) -> None:
 
 def _verify(
     base: Path, migrations: Sequence[Migration], combined: Changeset, excludes: Sequence[str],
-    test_cmd: str | None, timeout: float, python: str,
+    test_cmd: str | None, timeout: float, python: str, progress: Progress,
 ) -> Verification:
     before = verify_mod.snapshot_before(base, migrations, excludes=excludes, test_cmd=test_cmd,
-                                        timeout=timeout, python=python)
+                                        timeout=timeout, python=python, progress=progress)
     for m in migrations:
         write_changes(base, m.changeset)
     faults.checkpoint("stage.verify")
     verification = verify_mod.check_after(base, migrations, before, excludes=excludes,
-                                          test_cmd=test_cmd, timeout=timeout, python=python)
+                                          test_cmd=test_cmd, timeout=timeout, python=python,
+                                          progress=progress)
     if not verification.ok:
         first = (verification.regressions or verification.messages or ("check failed",))[0]
         raise VerificationFailed(f"verification failed: {first}", verification)
@@ -190,10 +193,12 @@ def _git(tree: Path, *args: str, stdin: bytes | None = None) -> subprocess.Compl
 
 def _commit_each(
     tree: Path, prefix: str, base: Path, migrations: Sequence[Migration], scratch: Path,
+    progress: Progress = NO_PROGRESS,
 ) -> list[str]:
     """One commit per migration; paths and message go through stdin and a file, never argv."""
     commits: list[str] = []
     for i, m in enumerate(migrations):
+        progress.advance(m.table)
         write_changes(base, m.changeset)
         paths = [_in_repo(prefix, c.path) for c in m.changeset.changes]
         if not paths:

@@ -18,6 +18,7 @@ from typing import Any
 
 from codemods import scan
 from codemods.index import build_index
+from codemods.progress import NO_PROGRESS, Progress
 from codemods.stage._probe import (
     Containment,
     ModuleOutcome,
@@ -188,6 +189,7 @@ def _interpreter(tree: Path, python: str | None) -> Interpreter:
 def snapshot_before(
     tree: Path, migrations: Sequence[Migration], *, excludes: Sequence[str] = (),
     test_cmd: str | None = None, timeout: float = 120.0, python: str | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> BeforeSnapshot:
     """Each module's outcome and each consolidated class's table at HEAD; the test command's run."""
     core, rest = affected_modules(tree, migrations)
@@ -203,8 +205,10 @@ def snapshot_before(
         roots = list(dict.fromkeys([*(t.root for t in homes), *found.roots]))
         check_python(interpreter, box, roots, sorted({t.top for t in homes}),
                      sorted({t.top for t in found.targets.values()}), timeout)
+        progress.phase("verify: probing the tree before", sum(1 + len(m.consolidation.duplicates) for m in migrations))
         for m in migrations:
             for model in (m.consolidation.canonical, *m.consolidation.duplicates):
+                progress.advance(f"importing {model.module}")
                 probe = run_probe(box, _plan(found, [model.module, *core, *rest]), found.roots,
                                   models=found.refs, configure=True, timeout=timeout,
                                   python=interpreter.path)
@@ -222,6 +226,9 @@ def snapshot_before(
                     classes[model.ref] = probe.tables[key]
                 for name, info in probe.tables.items():
                     tables.setdefault(name, info)
+        if test_cmd:
+            progress.phase("running the tests before", 1)
+            progress.advance(test_cmd)
         tests = run_tests(box, test_cmd, "before") if test_cmd else None
     return BeforeSnapshot(classes, tables, errors, tests, outcomes=outcomes, configure=tuple(configure))
 
@@ -260,7 +267,7 @@ def _judge(
 def check_after(
     tree: Path, migrations: Sequence[Migration], before: BeforeSnapshot, *,
     excludes: Sequence[str] = (), test_cmd: str | None = None, timeout: float = 120.0,
-    python: str | None = None,
+    python: str | None = None, progress: Progress = NO_PROGRESS,
 ) -> Verification:
     """Import the migrated tree in every order that matters, configure mappers, diff the schema."""
     core, rest = affected_modules(tree, migrations)
@@ -276,7 +283,10 @@ def check_after(
     if len(core) + len(rest) > len(orders):
         notes.append(f"checked {len(orders)} of {len(core) + len(rest)} import orders")
     with contained(tree) as box:
+        progress.phase("verify: import orders after", len(orders))
+
         def probe_order(order: list[str]) -> ProbeResult:
+            progress.advance(f"importing from {order[0]}")
             return run_probe(box, _plan(found, order), found.roots, models=found.refs, configure=True,
                              timeout=timeout, python=interpreter.path)
 
@@ -305,6 +315,8 @@ def check_after(
                         and d.after_ddl.startswith("CREATE")]
         tests: list[TestRun] = [before.tests] if before.tests else []
         if test_cmd:
+            progress.phase("running the tests after", 1)
+            progress.advance(test_cmd)
             run = run_tests(box, test_cmd, "after")
             tests.append(run)
             bad_tests, test_notes = compare_tests(before.tests, run)
