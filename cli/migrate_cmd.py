@@ -92,7 +92,7 @@ def migrate(
             plan = _plan(refs or [], auto, run.root, on_conflict, excludes, warn_on_import, strict, progress)
         if plan is None or not plan.migrations:
             _nothing(run, plan)
-        from codemods.checks import refuse_cr_only
+        from codemods.safety._checks import refuse_cr_only
         from codemods.stage import default_branch
 
         refuse_cr_only([m.changeset for m in plan.migrations])
@@ -119,7 +119,7 @@ def _validate(
 ) -> Run:
     """Refuse bad or pointless options before anything is planned or created; roll back an
     interrupted --apply (the journal) and record HEAD for staging."""
-    from codemods.checks import preflight
+    from codemods.safety._checks import preflight
     if dry_run and apply:
         raise usage_error("--dry-run and --apply exclude each other")
     mode = "dry-run" if dry_run else "apply" if apply else "stage"
@@ -154,9 +154,9 @@ def _plan(
     """The migrations to run; None when the duplicates are already folded (a second run)."""
     # The pipeline (libcst, gitpython) loads here, not when the app starts.
     from codemods.merge import MergeConflictError
+    from codemods.merge._rebase import CannotMove
+    from codemods.merge._resolve import UnresolvedReferences
     from codemods.migrate import NothingToDo, plan_groups, plan_migration
-    from codemods.rebase import CannotMove
-    from codemods.resolve import UnresolvedReferences
 
     try:
         if auto:
@@ -180,7 +180,7 @@ def _schema_evidence(
     run: Run, migrations: list[Migration], revision: bool, url: str | None, python: str | None,
 ) -> list[Migration]:
     """Alembic (revision or "a revision is needed") and the live database's needs, on stderr."""
-    from codemods.alembic_support import database_ops, prepare
+    from codemods.schema._alembic import database_ops, prepare
 
     migrations, lines = prepare(run.root, migrations, revision=revision, python=python)
     if url is not None:
@@ -230,7 +230,7 @@ def _dry_run(run: Run, migrations: list[Migration]) -> dict[str, Any]:
 
 
 def _apply(run: Run, migrations: list[Migration]) -> dict[str, Any]:
-    from codemods.journal import apply_migrations
+    from codemods.safety._journal import apply_migrations
 
     moved = [d.class_name for m in migrations for d in m.consolidation.duplicates]
     written = apply_migrations(run.root, [m.changeset for m in migrations], moved)

@@ -45,8 +45,8 @@ def verify(
     database_url: DatabaseUrl = None, exclude: Exclude = None,
 ) -> None:
     """Check that the tree's models import, map and compile (imports your code)."""
-    from codemods.check_runtime import check_json, check_text, check_tree
     from codemods.report import dumps
+    from codemods.stage._runtime import check_json, check_text, check_tree
 
     try:
         check = check_tree(root, modules or (), python=python, excludes=tuple(exclude or ()),

@@ -109,12 +109,12 @@ def write_changes(root: Path, changeset: Changeset) -> None:
 
 
 def apply_changeset(root: Path, changeset: Changeset) -> list[str]:
-    """Write the Changeset into root all or nothing, through a journal (`codemods.journal`).
+    """Write the Changeset into root all or nothing, through a journal (`codemods.safety._journal`).
 
     Refuses (ModelfoldError, nothing written) when a file no longer holds its `before`
     text or a new file already exists. Returns the paths written.
     """
-    from codemods.journal import apply_journaled
+    from codemods.safety._journal import apply_journaled
 
     return apply_journaled(root, changeset)
 

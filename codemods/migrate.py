@@ -19,7 +19,7 @@ from codemods.index import find_model, index_files
 from codemods.merge import merge
 from codemods.progress import NO_PROGRESS, Progress
 from codemods.rewrite import rewrite
-from codemods.schema import schema_delta
+from codemods.schema._delta import schema_delta
 from codemods.types import (
     AutoPlan,
     ConflictPolicy,
@@ -67,8 +67,8 @@ def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
 
     Raises CannotMove or UnresolvedReferences (nothing written) when the change cannot configure.
     """
-    from codemods.rebase import rebase_dependents
-    from codemods.resolve import check_resolves
+    from codemods.merge._rebase import rebase_dependents
+    from codemods.merge._resolve import check_resolves
 
     index = index_files(root, files, importers=False) if index is None else index
     changeset, moves = rebase_dependents(migration.consolidation, migration.merge, migration.changeset,

@@ -186,7 +186,7 @@ def absolute_module(module: str, is_package: bool, level: int, name: str | None)
 
 def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
     """The tree's Python files with their module names (refused while an --apply is pending)."""
-    from codemods.journal import refuse_pending
+    from codemods.safety._journal import refuse_pending
 
     root = resolve_root(root)
     refuse_pending(root)

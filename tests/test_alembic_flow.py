@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_migrate_helpers import git, run
 
-from codemods.alembic_support import find_alembic
+from codemods.schema._alembic import find_alembic
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "alembic_tasks"
 CANONICAL, DUPLICATE = "taskq.models:Task", "taskq.workers.models:Task"

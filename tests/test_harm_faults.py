@@ -134,7 +134,7 @@ def test_interrupted_staging(template: dict[str, object], tmp_path: Path, step: 
     before, files = user_state(repo), snapshot(repo)
     done = launch(stage_cmd(repo), fault=f"{step}={action}")
     last = (done.stderr.strip().splitlines() or [""])[-1]  # the script's own traceback, if any
-    assert last.startswith(("KeyboardInterrupt", "codemods.faults.Terminated")) or not last, done.stderr
+    assert last.startswith(("KeyboardInterrupt", "codemods.safety._faults.Terminated")) or not last, done.stderr
     assert user_state(repo) == before and snapshot(repo) == files
     branches = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads").split()
     assert branches in (["refs/heads/main"], ["refs/heads/main", "refs/heads/mf/loop"])

@@ -98,7 +98,7 @@ def test_assume_unchanged_edit_is_refused_not_committed(repo: Path) -> None:
     with pytest.raises(ModelfoldError, match="pkg/service.py is marked assume-unchanged"):
         stage(repo, [planned], branch="mf/hidden", run_verify=False)
     with pytest.raises(ModelfoldError, match="pkg/service.py is marked assume-unchanged"):
-        from codemods.journal import apply_migrations
+        from codemods.safety._journal import apply_migrations
 
         apply_migrations(repo, [planned.changeset], ["User"])
     assert "hidden edit" in (repo / "pkg/service.py").read_text()

@@ -19,9 +19,9 @@ from codemods import scan
 from codemods.diff import apply_changeset, trim_added_whitespace
 from codemods.index import find_model, index_files
 from codemods.merge import merge
+from codemods.merge._rebase import dependents
+from codemods.merge._resolve import UnresolvedReferences, check_resolves, unresolved_after
 from codemods.migrate import plan_migration
-from codemods.rebase import dependents
-from codemods.resolve import UnresolvedReferences, check_resolves, unresolved_after
 from codemods.rewrite import rewrite
 from codemods.types import Changeset, Consolidation, FileChange
 

@@ -11,6 +11,8 @@
   the `__table_args__` union.
 - `_tableargs`: reading and rendering `__table_args__`.
 - `_moves`: names the canonical module imported from the old module, moved so no cycle forms.
+- `_rebase`: with two declarative bases, the duplicate's dependents move to the canonical registry.
+- `_resolve`: the static check that every relationship, backref and foreign key still resolves.
 """
 
 from codemods.merge._merge import MergeConflictError, merge

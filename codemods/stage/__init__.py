@@ -12,6 +12,7 @@
 - `_python`: which interpreter imports the target, and whether it can.
 - `_schema_loss`: the merged table against each original class; what it lost.
 - `_testrun`: the user's test command before and after; which tests regressed.
+- `_runtime`, `_runtime_probe`: `modelfold verify`, the runtime checks alone on any tree.
 """
 
 from codemods.stage._probe import ModuleOutcome

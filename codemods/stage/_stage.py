@@ -13,10 +13,11 @@ from pathlib import Path
 
 import git
 
-from codemods import checks, faults
 from codemods.diff import combine, write_changes
 from codemods.progress import NO_PROGRESS, Progress
 from codemods.report import commit_message
+from codemods.safety import _checks as checks
+from codemods.safety import _faults as faults
 from codemods.stage import _refs, _runs
 from codemods.stage import _verify as verify_mod
 from codemods.stage._tree import head_commit, init_submodules, refuse_moved_since

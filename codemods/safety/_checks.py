@@ -117,7 +117,7 @@ def preflight(
 ) -> list[str]:
     """Validate a migrate run's options before any work and roll back an interrupted --apply
     in root; returns the lines to tell the user (what was rolled back)."""
-    from codemods.journal import recover
+    from codemods.safety._journal import recover
     from codemods.stage._refs import normalise_branch
 
     validate_excludes(excludes)

@@ -1,6 +1,6 @@
 """Alembic awareness: find a project's alembic setup, say when the merge needs a revision, write it.
 
-alembic itself runs only in the target's interpreter (`_alembic_script.py`), on a scratch copy of
+alembic itself runs only in the target's interpreter (`schema/_alembic_script.py`), on a scratch copy of
 the tree with the migration written: modelfold never imports it, so it stays an optional extra.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from codemods import scan
-from codemods.check_runtime import source_roots
 from codemods.diff import combine, write_changes
+from codemods.stage._runtime import source_roots
 from codemods.stage._verify import target_python
 from codemods.types import ClassDelta, FileChange, Migration, ModelfoldError
 
@@ -141,7 +141,7 @@ def database_ops(
     root: Path, migrations: Sequence[Migration], url: str, *, python: str | None = None,
 ) -> tuple[str, ...]:
     """The operations the live database at `url` needs to match the merged models (alembic compares)."""
-    from codemods.check_runtime import compare_database
+    from codemods.stage._runtime import compare_database
 
     root = scan.resolve_root(root)
     modules = sorted({m.consolidation.canonical.module for m in migrations})

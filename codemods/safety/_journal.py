@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from codemods import faults, scan
+from codemods import scan
+from codemods.safety import _faults as faults
 from codemods.types import Changeset, ModelfoldError
 
 JOURNAL = ".modelfold-journal"
@@ -202,8 +203,8 @@ def recover(root: Path) -> str | None:
 
 def apply_migrations(root: Path, changesets: Sequence[Changeset], moved: Sequence[str]) -> list[str]:
     """Apply chained changesets as one (`apply_journaled`), refusing files git hides from status."""
-    from codemods.checks import refuse_cr_only, refuse_hidden
     from codemods.diff import combine
+    from codemods.safety._checks import refuse_cr_only, refuse_hidden
 
     refuse_cr_only(changesets)
     combined = combine(changesets)
