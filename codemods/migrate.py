@@ -246,8 +246,10 @@ def plan_groups(
     A merge conflict under the `fail` policy always stops the run.
     """
     from codemods.merge import MergeConflictError
+    from codemods.merge._target import refuse_before_2
 
     root = scan.resolve_root(root)
+    refuse_before_2(root)  # a project-wide refusal, not a reason to skip each group
     progress.phase("scanning for duplicate models", None)
     groups = detect(root, excludes).groups
     migrations: list[Migration] = []
