@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from cli import output
-from codemods.types import ModelfoldError
+from cli.options import Format, FormatOpt, Root, Verbose
+from cli.output import ExitCode
 
 HELP = (
     "Check that the tree's models import, map and compile: one class per table, DDL for three dialects.\n\n"
@@ -20,48 +20,41 @@ HELP = (
     "Exit 0 when every check passes, 3 when one fails, 2 for bad input."
 )
 
-
-class Format(str, Enum):
-    """Output format of the command."""
-
-    TEXT = "text"
-    JSON = "json"
-
-
 Modules = Annotated[list[str] | None, typer.Argument(
     metavar="[MODULE]...", show_default=False,
     help="Dotted modules to import (default: every module that defines models).")]
-Root = Annotated[Path, typer.Option("--root", help="Root of the target tree.")]
 Python = Annotated[str | None, typer.Option(
     "--python", help="Interpreter that imports the target (default: its virtualenv, else modelfold's).")]
-Fmt = Annotated[Format, typer.Option("--format", help="text or json.")]
 DatabaseUrl = Annotated[str | None, typer.Option(
     "--database-url", help="Compare the models with this live database (needs modelfold\\[alembic]).")]
 Exclude = Annotated[list[str] | None, typer.Option("--exclude", help="Glob of paths to leave out (repeatable).")]
 
 
-def verify(
-    modules: Modules = None, root: Root = Path("."), python: Python = None, fmt: Fmt = Format.TEXT,
-    database_url: DatabaseUrl = None, exclude: Exclude = None,
+def verify_command(
+    modules: Modules = None, root: Root = Path("."), python: Python = None, fmt: FormatOpt = Format.TEXT,
+    database_url: DatabaseUrl = None, exclude: Exclude = None, verbose: Verbose = False,
 ) -> None:
     """Check that the tree's models import, map and compile (imports your code)."""
-    from codemods.report import dumps
-    from codemods.stage._runtime import check_json, check_text, check_tree
+    with output.guarded("verify", fmt, verbose):
+        from codemods.stage._runtime import check_json, check_text, check_tree
 
-    try:
         check = check_tree(root, modules or (), python=python, excludes=tuple(exclude or ()),
                            database_url=database_url)
-    except ModelfoldError as exc:
-        from rich.markup import escape
-
-        output.fail(escape(str(exc)))  # paths and modelfold[alembic] are not markup
-    if fmt is Format.JSON:
-        sys.stdout.write(dumps(check_json(check)))
-    else:
+        payload: dict[str, Any] = check_json(check)
+        del payload["ok"]  # the envelope's `ok` says the same: exit 0 or 3
+    code = ExitCode.OK if check.ok else ExitCode.CONFLICT
+    output.emit("verify", fmt, payload, code)
+    if not fmt.is_json:
         sys.stdout.write(check_text(check))
-    raise typer.Exit(output.EXIT_OK if check.ok else output.EXIT_CONFLICT)
+    output.finish(code)
+
+
+COMMANDS = {"verify": verify_command}
 
 
 def register(app: typer.Typer) -> None:
-    """Add `verify` to the app."""
-    app.command(name="verify", help=HELP)(verify)
+    """Add this module's commands to the app (the help says it imports user code)."""
+    output.register(app, COMMANDS)
+    for info in app.registered_commands:
+        if info.name == "verify":
+            info.help = HELP

@@ -132,3 +132,14 @@ def test_modernize_documents(tmp_path: Path) -> None:
     assert code == 0 and doc["nothing_to_do"] is True
     code, doc = validated("modernize", "legacy_corpus.nowhere", "--root", str(corpus))
     assert code == 2 and doc["error"]["code"] == "input"
+
+
+def test_verify_documents(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "v", {"app/users.py": USERS}, commit=False)
+    code, doc = validated("verify", "--root", str(root))
+    assert code == 0 and doc["ok"] is True and doc["tables"] == ["users"] and doc["failures"] == []
+    root = write_project(tmp_path / "twice", {"app/users.py": USERS, "app/legacy_users.py": USERS}, commit=False)
+    code, doc = validated("verify", "--root", str(root))
+    assert code == 3 and doc["ok"] is False and doc["failures"]
+    code, doc = validated("verify", "--root", str(tmp_path / "v"), "app.nope")
+    assert code == 2 and doc["error"]["code"] == "input" and "no module app.nope" in doc["error"]["message"]

@@ -131,3 +131,12 @@ def test_help_says_it_imports_user_code_and_bad_input_exits_2(tmp_path: Path) ->
     assert code == 2 and "no module app.nope" in err
     code, _, err = verify("--root", str(root / "app"))
     assert code == 2 and "no module defining SQLAlchemy models" in err
+
+
+def test_refusal_prints_paths_and_brackets_as_they_are(tmp_path: Path) -> None:
+    root = tmp_path / "p[alembic]"
+    root.mkdir()
+    code, out, err = verify("--root", str(root))
+    assert (code, out) == (2, "")
+    assert err == f"error: no module defining SQLAlchemy models under {root}\n"  # no markup escape
+
