@@ -190,6 +190,17 @@ def test_bad_options_refused_in_one_line_before_any_work(repo: Path, args: list[
     assert repo_state(repo) == before
 
 
+def test_a_virtualenv_folder_is_a_python_for_migrate_as_for_verify(repo: Path, tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "python").write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    (env / "bin" / "python").chmod(0o755)
+    code, _, err = run(*REFS, "--root", str(repo), "--python", str(env), "--report", "/nowhere/at/all/r.md")
+    assert code == 2 and "does not exist" in err, err  # --python passed; the next check refused
+    code, _, err = run(*REFS, "--root", str(repo), "--python", str(tmp_path), "--report", "/nowhere/at/all/r.md")
+    assert code == 2 and f"--python {tmp_path}: not an executable file" in err, err  # a folder without bin/python
+
+
 def test_report_refuses_to_overwrite_a_tracked_file(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)
     code, _, err = run(*REFS, "--root", str(repo), "--dry-run", "--report", "README.md")

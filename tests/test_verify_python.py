@@ -50,7 +50,7 @@ def test_order_explicit_then_virtual_env_then_dot_venv_then_parents(
 
 
 def test_explicit_python_that_is_missing_or_not_executable(project: Path) -> None:
-    with pytest.raises(ModelfoldError, match="no such file"):
+    with pytest.raises(ModelfoldError, match="no such interpreter"):
         find_python(project, str(project / "nope" / "python"))
     plain = project / "python.txt"
     plain.write_text("")

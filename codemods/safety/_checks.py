@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,15 +28,11 @@ def validate_test_cmd(command: str | None) -> None:
 
 
 def validate_python(python: str | None) -> None:
-    """Refuse a --python that is not an executable file or a command on PATH."""
-    if python is None:
-        return
-    path = Path(python)
-    found = path if path.is_file() and os.access(path, os.X_OK) else None
-    if found is None and os.sep not in python and shutil.which(python):
-        return
-    if found is None:
-        raise ModelfoldError(f"--python {python}: no such interpreter")
+    """Refuse a --python that is no interpreter, by the rule `find_python` uses (a virtualenv folder is one)."""
+    from codemods.stage._python import explicit_python  # one rule for the check and the choice
+
+    if python is not None:
+        explicit_python(python)
 
 
 def validate_excludes(excludes: Sequence[str]) -> None:

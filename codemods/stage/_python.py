@@ -65,7 +65,7 @@ def explicit_python(value: str) -> Interpreter:
     if path.is_dir() and _usable(_exe(path)):
         path = _exe(path)  # a virtualenv directory
     if not path.exists():
-        raise ModelfoldError(f"--python {value}: no such file")
+        raise ModelfoldError(f"--python {value}: no such interpreter")
     if not _usable(path):
         raise ModelfoldError(f"--python {value}: not an executable file")
     return Interpreter(str(path.absolute()), "--python")
