@@ -89,15 +89,7 @@ def migrated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return Migrated(before, after, changed, migration.changeset.warnings)
 
 
-# two_bases (issue 19, merged into main last): the merge leaves two blank lines between the
-# imports and `NAME_MAX = 100` in crm/accounts/models.py (ruff I001); strict, so it flips when fixed
-KNOWN = {"two_bases": "merge leaves 2 blank lines after the imports of crm/accounts/models.py"}
-
-
-def test_no_new_lint_or_format_findings(migrated: Migrated, request: pytest.FixtureRequest) -> None:
-    case = migrated.before.parent.name.rstrip("0123456789")
-    if case in KNOWN:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN[case], strict=True))
+def test_no_new_lint_or_format_findings(migrated: Migrated) -> None:
     before = findings(migrated.before, migrated.changed)
     after = findings(migrated.after, migrated.changed)
     new = {path: codes for path, codes in after.items() if codes and not before.get(path)}

@@ -232,7 +232,9 @@ def drop_moved_imports(tree: cst.Module, carrier: Carrier) -> cst.Module:
 
 
 def insert_moved(tree: cst.Module, stmts: list[cst.BaseStatement]) -> cst.Module:
-    """Insert moved definitions after the module's leading imports (before any use)."""
+    """Insert moved definitions after the module's leading imports (before any use), spaced as the
+    sorters space them: one blank line between the imports and a simple statement, two before a
+    class or function and around the moved block."""
     if not stmts:
         return tree
     body = list(tree.body)
@@ -247,6 +249,8 @@ def insert_moved(tree: cst.Module, stmts: list[cst.BaseStatement]) -> cst.Module
         simple = isinstance(moved, cst.SimpleStatementLine)
         follows_simple = i > 0 and isinstance(stmts[i - 1], cst.SimpleStatementLine)
         blank = [] if simple and follows_simple else [cst.EmptyLine(), cst.EmptyLine()]
+        if i == 0 and simple and index > 0:
+            blank = [cst.EmptyLine()]  # isort/ruff `lines-after-imports` (auto): 1 before code, 2 before a def
         placed.append(moved.with_changes(leading_lines=[*blank, *_comments(moved)]))
     if index < len(body):
         nxt = body[index]
