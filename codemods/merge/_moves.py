@@ -108,6 +108,8 @@ class Carrier:
                     if (module, b.obj) not in self.type_only and module != self.canon_module:
                         self.type_only.append((module, b.obj))
             return
+        if name not in self._canon_binds and name in self.planner.known:
+            return  # an import the conversion (or the rebinder) queued: it reads the canonical meaning
         bind = dup[0]
         canon = [b for b in self._canon_binds.get(name, []) if b.runtime]
         moving = any(self._imports_from_dup(b) for b in self._canon_binds.get(name, []))

@@ -66,9 +66,10 @@ class Rebinder:
         return where, bind.obj
 
     def _clash(self, name: str) -> Binding | None:
-        """The duplicate's import of `name` when the canonical binds `name` to something else."""
+        """The duplicate's import of `name` when the canonical binds `name` to something else
+        (in its text, or by an import the conversion of an earlier member queued)."""
         dup = [b for b in self._dup.get(name, []) if b.runtime and b.how in ("from", "import")]
-        canon = [b for b in self._canon.get(name, []) if b.runtime]
+        canon = [b for b in self.planner.known.get(name, []) if b.runtime]
         if not dup or not canon:
             return None
         theirs = self._origin(dup[0], self.dup_module, self.dup_is_package)
@@ -81,7 +82,7 @@ class Rebinder:
     def _alias(self, name: str, bind: Binding) -> str:
         if name in self.aliases:
             return self.aliases[name]
-        taken = set(self._canon) | set(self._dup) | set(self.aliases.values())
+        taken = set(self._canon) | set(self.planner.known) | set(self._dup) | set(self.aliases.values())
         alias = f"_{name}"
         while alias in taken:
             alias = f"_{alias}"
@@ -103,6 +104,8 @@ class Rebinder:
             bind = self._clash(name)
             if bind is not None:
                 renames[name] = self._alias(name, bind)
+            else:
+                self._claim(name)
         if not renames:
             return None
         rename = _Rename(renames)
@@ -112,6 +115,20 @@ class Rebinder:
             assert isinstance(new, cst.BaseStatement)  # a statement renamed stays a statement
             out.append(new)
         return tuple(out)
+
+    def _claim(self, name: str) -> None:
+        """Bind an imported name the copied code reads, unbound in the canonical, as the duplicate
+        binds it: the conversion then spells other objects around it (`datetime.datetime`, not a
+        second `from datetime import datetime` that would shadow `import datetime`)."""
+        dup = [b for b in self._dup.get(name, []) if b.runtime and b.how in ("from", "import")]
+        if not dup or name in self.planner.known:
+            return
+        module, obj = self._origin(dup[0], self.dup_module, self.dup_is_package)
+        if dup[0].how == "from":
+            self.planner.require(module, obj, name if name != obj else None)
+        else:
+            self.planner.require(module, None, name if name != module.split(".")[0] else None)
+        self.planner.known[name] = [Binding(dup[0].how, module, obj, True)]
 
     def keeps_note(self, note: str) -> bool:
         """False for the carrier's "means different things" note on a name this rebinder aliased."""
