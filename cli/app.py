@@ -29,5 +29,6 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the exit-code contract covers every crash
         if "--verbose" in sys.argv:
             raise
-        output.note(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --verbose for the traceback)")
+        hint = "(rerun with --verbose for the traceback)"
+        output.error_line(f"error: internal error: {type(exc).__name__}: {exc} {hint}")
         sys.exit(int(output.ExitCode.INTERNAL))

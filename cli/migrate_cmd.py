@@ -169,7 +169,7 @@ def _plan(
         return None
     except MergeConflictError as exc:
         for c in exc.conflicts:
-            output.note(f"conflict: {c.attribute} ({c.kind}): {c.canonical} vs {c.duplicate} [{c.duplicate_ref}]")
+            output.error_line(f"conflict: {c.attribute} ({c.kind}): {c.canonical} vs {c.duplicate} [{c.duplicate_ref}]")
         raise CommandError(str(exc), code="conflict", exit_code=ExitCode.CONFLICT,
                            details={"conflicts": [asdict(c) for c in exc.conflicts]}) from None
     except (CannotMove, UnresolvedReferences) as exc:  # the result would not configure
@@ -253,7 +253,7 @@ def _stage(
     except VerificationFailed as exc:
         progress.close(ok=False)
         for msg in exc.verification.messages:
-            output.note(f"verify: {msg}")
+            output.error_line(f"verify: {msg}")
         _write_report(run, report.markdown_report(migrations, verification=exc.verification))
         raise CommandError(f"{exc}; no branch was created", code="verification_failed",
                            exit_code=ExitCode.CONFLICT,

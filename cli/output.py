@@ -12,6 +12,7 @@ only with `--verbose`). A result is printed with `emit(command, fmt, payload, co
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import traceback
@@ -83,9 +84,25 @@ def _console(name: str) -> Console:
 
 
 def note(message: str) -> None:
-    """One plain line to stderr (no markup, no emoji codes: paths and messages print as they are)."""
+    """One plain line to stderr, unless -q/--quiet was given (errors go through `error_line`)."""
+    if not quiet():
+        error_line(message)
+
+
+def error_line(message: str) -> None:
+    """One plain line to stderr, even under --quiet (no markup, no emoji codes: printed as it is)."""
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
+
+
+def quiet() -> bool:
+    """True when the running command was given -q/--quiet (the flag is in the click context's meta)."""
+    from cli.everyday import QUIET
+
+    base = next(c for c in typer.Context.__mro__ if c.__name__ == "Context" and c.__module__.endswith(".core"))
+    click_globals = importlib.import_module(base.__module__.rsplit(".", 1)[0] + ".globals")  # click, or typer's
+    ctx = click_globals.get_current_context(silent=True)
+    return ctx is not None and bool(ctx.meta.get(QUIET))
 
 
 def document(command: str, code: ExitCode, payload: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +130,7 @@ def finish(code: ExitCode) -> NoReturn:
 
 def refuse(command: str, fmt: Format, error: CommandError) -> NoReturn:
     """Print one `error:` line (and the JSON error document) and exit with the error's code."""
-    note(f"error: {error.message}")
+    error_line(f"error: {error.message}")
     if fmt.is_json:
         body = {"code": error.code, "message": error.message, "details": error.details}
         sys.stdout.write(dumps(document(command, error.exit_code, {"error": body})))

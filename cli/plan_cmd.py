@@ -93,7 +93,7 @@ def apply_command(
         plan = read_plan(plan_file, root, excludes)
     except PlanError as exc:
         for line in exc.lines():
-            output.note(f"error: {line}")
+            output.error_line(f"error: {line}")
         raise typer.Exit(output.EXIT_USAGE) from None
     except ModelfoldError as exc:
         output.fail(str(exc))
@@ -111,7 +111,7 @@ def apply_command(
         output.fail(f"{plan_file}:{exc.entry.line}: {exc.cause}; nothing was staged or written", code)
     except VerificationFailed as exc:
         for msg in exc.verification.messages:
-            output.note(f"verify: {msg}")
+            output.error_line(f"verify: {msg}")
         output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
     except ModelfoldError as exc:
         output.fail(str(exc))

@@ -56,6 +56,18 @@ def test_quiet_drops_the_notes_and_keeps_the_result(shop: Path, tmp_path: Path) 
         assert result.stdout.strip().endswith(".toml")
 
 
+def test_quiet_silences_every_commands_notes_but_not_its_errors(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SHOP.parent / "merge_legacy_corpus", corpus, ignore=shutil.ignore_patterns("__pycache__"))
+    loud = runner.invoke(app, ["modernize", "legacy_corpus.shop", "--root", str(corpus), "--apply"])
+    assert loud.exit_code == 0 and "converted legacy_corpus/shop.py" in loud.stderr
+    for args in (["-q", "modernize"], ["modernize", "-q"]):
+        again = runner.invoke(app, [*args, "legacy_corpus.shop", "--root", str(corpus)])
+        assert again.exit_code == 0 and again.stderr == "", again.stderr  # no "nothing to convert"
+        wrong = runner.invoke(app, [*args, "legacy_corpus.nowhere", "--root", str(corpus)])
+        assert wrong.exit_code == 2 and wrong.stderr.startswith("error: "), wrong.stderr
+
+
 def test_detect_and_check_take_several_files_and_folders(shop: Path) -> None:
     one = runner.invoke(app, ["check", str(shop / "shop/legacy/product.py")])
     assert one.exit_code == 1 and one.stdout.count("\n") == 1 and "'products' defined 3 times" in one.stdout
