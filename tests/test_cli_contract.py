@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_projects import (
+
+from cli import detect_cmd
+
+from support.cli_projects import (
     ARCHIVE,
     DB,
     LEGACY_USERS,
@@ -26,8 +29,6 @@ from cli_projects import (
     state,
     write_project,
 )
-
-from cli import detect_cmd
 
 DUPS = {"app/users.py": USERS, "app/legacy_users.py": LEGACY_USERS, "app/service.py": SERVICE}
 

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import CANONICAL, DUPLICATE, git, repo_state, run, seed_repo, snapshot
+
+from support.mini_project import CANONICAL, DUPLICATE, git, repo_state, run, seed_repo, snapshot
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.convert import convert_module_text
 from codemods.index._lookup import model_sites
+
+from support.ddl_probe import probe_tree
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "merge_legacy_corpus"
 PACKAGE = "legacy_corpus"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy
-from test_merge_support import run_models
 
 from codemods.convert import convert_module_text
 from codemods.index._lookup import sites_in_text
+
+from support.ddl_probe import run_models
 
 CLS_A = "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n"
 HEAD = (

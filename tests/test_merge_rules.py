@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.merge import MergeConflictError, merge
 from codemods.types import ConflictPolicy, Consolidation, ModelDef, ModelfoldError
+
+from support.ddl_probe import probe_tree
 
 BASE = "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
 CANON = '''from typing import Optional

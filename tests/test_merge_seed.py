@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.merge import MergeConflictError, merge
 from codemods.types import ConflictPolicy, Consolidation, ModelDef, MovedName
+
+from support.ddl_probe import probe_tree
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED = FIXTURES / "seed_backend"

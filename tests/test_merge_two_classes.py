@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.merge import MergeConflictError, merge
 from codemods.types import ConflictPolicy, Consolidation, ModelDef
+
+from support.ddl_probe import probe_tree
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "merge_two_classes"
 CORE = "shop/core/models.py"

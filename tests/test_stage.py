@@ -9,7 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import (
+
+from codemods.stage import VerificationFailed, default_branch, stage
+from codemods.types import ModelfoldError
+
+from support.mini_project import (
     LEGACY,
     MODERN_MERGED,
     SERVICE_AFTER,
@@ -19,9 +23,6 @@ from test_migrate_helpers import (
     migration,
     snapshot,
 )
-
-from codemods.stage import VerificationFailed, default_branch, stage
-from codemods.types import ModelfoldError
 
 
 def state(repo: Path) -> tuple[dict[str, bytes], str, str, str, str]:

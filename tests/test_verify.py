@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import FILES, SHIM, migration
 
 from codemods.diff import write_changes
 from codemods.stage._probe import ModuleTarget, ProbeResult, contained
@@ -15,6 +14,8 @@ from codemods.stage._probe import run_probe as run_targets
 from codemods.stage._python import find_python
 from codemods.stage._verify import import_orders, import_roots, table_diff, verify
 from codemods.types import SourceFile
+
+from support.mini_project import FILES, SHIM, migration
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -177,7 +177,7 @@ def snapshot(path: Path) -> dict[str, bytes]:
     }
 
 
-SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed_backend"
+SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed_backend"
 CANONICAL = "backend.app.auth.models:User"
 DUPLICATE = "backend.app.users.models:User"
 
