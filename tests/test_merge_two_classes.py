@@ -6,13 +6,15 @@ import ast
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from codemods.merge import MergeConflictError, merge
-from codemods.types import ConflictPolicy, Consolidation, ModelDef
+from codemods.types import ConflictPolicy, Consolidation
 
 from support.ddl_probe import probe_tree
+from support.models import model
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "merge_two_classes"
 CORE = "shop/core/models.py"
@@ -21,14 +23,12 @@ LEGACY = "shop/legacy/models.py"
 SHIM = "from shop.core.models import DEFAULT_TIER, EMAIL_RE, Cents, Customer, Tier, normalise_email  # noqa: F401\n"
 
 
-def model(ref: str, path: str) -> ModelDef:
-    module, cls = ref.split(":")
-    return ModelDef(ref=ref, module=module, class_name=cls, path=path, line=1, table="customers",
-                    kind="class", registry=None, metadata=None, style="mapped")
+CUSTOMER: dict[str, Any] = {"style": "mapped", "table": "customers"}
 
 
 def plan(policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL) -> Consolidation:
-    return Consolidation(model("shop.core.models:Customer", CORE), (model("shop.legacy.models:Customer", LEGACY),),
+    return Consolidation(model("shop.core.models:Customer", CORE, **CUSTOMER),
+                         (model("shop.legacy.models:Customer", LEGACY, **CUSTOMER),),
                          policy)
 
 
