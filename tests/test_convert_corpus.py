@@ -55,6 +55,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     return before, after, texts
 
 
+@pytest.mark.slow
 def test_corpus_ddl_is_identical_for_sqlite_postgresql_mysql(converted: tuple[Path, Path, dict[str, str]]) -> None:
     before, after, _ = converted
     old, new = ddl_of(before), ddl_of(after)

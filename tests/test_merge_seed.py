@@ -148,6 +148,7 @@ def test_seed_suite_passes_on_the_merged_tree(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:]
 
 
+@pytest.mark.slow
 def test_merging_the_other_way_converts_the_legacy_canonical_and_keeps_type_only_imports_out(tmp_path: Path) -> None:
     reverse = Consolidation(
         canonical=model("backend.app.users.models:User", USERS, base="backend.db.Base"),

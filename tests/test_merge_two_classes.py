@@ -89,6 +89,7 @@ def _columns(ddl: str) -> dict[str, str]:
     return {x.split()[0]: x for x in lines if x and x.split()[0].islower() and x.split()[0] not in ("create",)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["shop.legacy.models", "shop.core.models"])
 def test_no_import_cycle_and_legacy_columns_keep_their_ddl(tmp_path: Path, first: str) -> None:
     legacy_ddl, error = probe_tree(ROOT, ["shop.legacy.models"])

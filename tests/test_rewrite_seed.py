@@ -54,6 +54,7 @@ def pytest_in(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_seed_suite_fails_before_and_passes_after_the_rewrite(tmp_path: Path) -> None:
     before = pytest_in(SEED)
     assert before.returncode != 0
@@ -100,6 +101,7 @@ def test_seed_nothing_but_the_shim_imports_user_from_the_old_location(tmp_path: 
     assert offenders == []
 
 
+@pytest.mark.slow
 def test_seed_import_order_both_ways(tmp_path: Path) -> None:
     root, _ = rewritten(tmp_path)
     for first, second in ((OLD, NEW), (NEW, OLD)):
@@ -114,6 +116,7 @@ def test_seed_import_order_both_ways(tmp_path: Path) -> None:
         assert proc.returncode == 0, (first, proc.stderr)
 
 
+@pytest.mark.slow
 def test_seed_with_warn_on_import_still_passes(tmp_path: Path) -> None:
     root, _ = rewritten(tmp_path, warn_on_import=True)
     assert "def __getattr__" in (root / OLD_PATH).read_text()

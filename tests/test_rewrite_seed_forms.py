@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from codemods import scan
 from codemods.rewrite import rewrite
 from codemods.types import Changeset, Consolidation, MergeResult, MovedName
@@ -68,6 +70,7 @@ def pytest_in(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_every_form_rewritten_and_the_suite_passes(tmp_path: Path) -> None:
     assert pytest_in(CASE).returncode != 0
     root = tmp_path / "case"

@@ -90,6 +90,7 @@ def test_table_diff_columns_constraints_indexes() -> None:
     assert not d.identical
 
 
+@pytest.mark.slow
 def test_verify_two_trees_catches_a_shim_cycle(tmp_path: Path) -> None:
     before = write(tmp_path / "before", FILES)
     after = tmp_path / "after"
@@ -118,6 +119,7 @@ class Extra(Base):
 """
 
 
+@pytest.mark.slow
 def test_module_that_never_imported_is_tolerated_not_hidden(tmp_path: Path) -> None:
     files = dict(FILES, **{"pkg/extra.py": EXTRA_BROKEN})
     before = write(tmp_path / "before", files)
