@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import git, run
 
 from codemods.schema._alembic import find_alembic
+
+from support.mini_project import git, run
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "alembic_tasks"
 CANONICAL, DUPLICATE = "taskq.models:Task", "taskq.workers.models:Task"

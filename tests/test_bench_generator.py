@@ -57,6 +57,7 @@ def test_same_arguments_give_byte_identical_trees(tmp_path: Path) -> None:
     assert other != generate.build_tree(150, seed=3, importers=13)[0]
 
 
+@pytest.mark.slow
 def test_exact_file_count_and_every_file_parses(small: tuple[dict[str, str], generate.Expected]) -> None:
     tree, _ = small
     assert len(tree) == 400

@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_projects import (
+
+from cli import detect_cmd
+
+from support.cli_projects import (
     ARCHIVE,
     DB,
     LEGACY_USERS,
@@ -26,8 +29,6 @@ from cli_projects import (
     state,
     write_project,
 )
-
-from cli import detect_cmd
 
 DUPS = {"app/users.py": USERS, "app/legacy_users.py": LEGACY_USERS, "app/service.py": SERVICE}
 
@@ -270,6 +271,7 @@ def test_an_internal_error_is_exit_4_with_one_line_and_a_traceback_only_when_ver
     assert code == 4 and doc["error"]["code"] == "internal" and doc["exit_code"] == 4
 
 
+@pytest.mark.slow
 def test_json_is_never_coloured_even_with_force_color(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", DUPS, commit=False)
     env = {**os.environ, "FORCE_COLOR": "1", "TERM": "xterm-256color"}

@@ -10,7 +10,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from cli_projects import ARCHIVE, LEGACY_USERS, ORDERS, SERVICE, TAGS, TWICE, USERS, cli, write_project
+
+from support.cli_projects import ARCHIVE, LEGACY_USERS, ORDERS, SERVICE, TAGS, TWICE, USERS, cli, write_project
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import CANONICAL, DUPLICATE, git, repo_state, run, seed_repo, snapshot
+
+from support.mini_project import CANONICAL, DUPLICATE, git, repo_state, run, seed_repo, snapshot
 
 
 @pytest.fixture
@@ -69,6 +70,7 @@ def test_refuses_uncommitted_change_in_a_file_it_would_change(seed: Path) -> Non
     assert repo_state(seed) == before
 
 
+@pytest.mark.slow
 def test_uncommitted_change_elsewhere_is_fine(seed: Path) -> None:
     pytest_ini = seed / "pytest.ini"
     pytest_ini.write_text(pytest_ini.read_text() + "# local edit\n")
@@ -112,6 +114,7 @@ def read_all(fd: int) -> bytes:
         out += chunk
 
 
+@pytest.mark.slow
 def test_dry_run_diff_is_coloured_on_a_terminal_only(seed: Path) -> None:
     args = [CANONICAL, DUPLICATE, "--root", str(seed), "--dry-run"]
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
@@ -130,6 +133,7 @@ def test_dry_run_diff_is_coloured_on_a_terminal_only(seed: Path) -> None:
     assert piped.stdout.startswith(b"diff --git a/")
 
 
+@pytest.mark.slow
 def test_failing_test_command_exits_3_without_branch(seed: Path, tmp_path: Path) -> None:
     before = repo_state(seed)
     report = tmp_path / "failed.md"

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cli_projects import cli
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import CreateTable
@@ -18,6 +17,8 @@ from codemods.index._columns import column_spec
 from codemods.merge import merge
 from codemods.migrate import unmigratable
 from codemods.types import Consolidation, DuplicateGroup
+
+from support.cli_projects import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPELLINGS = FIXTURES / "column_spellings"

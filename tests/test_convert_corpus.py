@@ -7,10 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.convert import convert_module_text
 from codemods.index._lookup import model_sites
+
+from support.ddl_probe import probe_tree
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "merge_legacy_corpus"
 PACKAGE = "legacy_corpus"
@@ -54,6 +55,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     return before, after, texts
 
 
+@pytest.mark.slow
 def test_corpus_ddl_is_identical_for_sqlite_postgresql_mysql(converted: tuple[Path, Path, dict[str, str]]) -> None:
     before, after, _ = converted
     old, new = ddl_of(before), ddl_of(after)

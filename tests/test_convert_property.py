@@ -6,6 +6,7 @@ import itertools
 import sys
 import types
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -80,6 +81,7 @@ def ddl(text: str) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(legacy_class())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy
-from test_merge_support import run_models
 
 from codemods.convert import convert_module_text
 from codemods.index._lookup import sites_in_text
+
+from support.ddl_probe import run_models
 
 CLS_A = "class A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n"
 HEAD = (
@@ -29,6 +31,7 @@ def same_ddl(before: str, after: str) -> dict[str, str]:
     return new
 
 
+@pytest.mark.slow
 def test_nullable_string_column_becomes_optional_not_not_null() -> None:
     before = HEAD + CLS_A + "    name = Column(String(50))\n"
     after = convert(before)
@@ -38,6 +41,7 @@ def test_nullable_string_column_becomes_optional_not_not_null() -> None:
     assert "NOT NULL" not in ddl["a [sqlite]"].split("name VARCHAR(50)")[1].split(",")[0]
 
 
+@pytest.mark.slow
 def test_float_type_stays_explicit_because_annotation_alone_maps_differently_by_version() -> None:
     before = HEAD + CLS_A + "    x = Column(Float, nullable=False)\n"
     after = convert(before)
@@ -51,6 +55,7 @@ def test_float_type_stays_explicit_because_annotation_alone_maps_differently_by_
         assert "x DOUBLE NOT NULL" in bare_ddl["a [sqlite]"]
 
 
+@pytest.mark.slow
 def test_json_keeps_its_type_because_mapped_dict_has_no_default_type() -> None:
     before = HEAD + CLS_A + "    data = Column(JSON)\n"
     after = convert(before)

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import run
 from test_verify_cmd import verify
+
+from support.mini_project import run
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "alembic_tasks"
 CANONICAL, DUPLICATE = "taskq.models:Task", "taskq.workers.models:Task"

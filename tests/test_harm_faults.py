@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import git, make_repo, snapshot
+
+from support.mini_project import git, make_repo, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import FILES, git, make_repo, repo_state, run
 
 from codemods import scan
 from codemods.types import ModelfoldError
+
+from support.mini_project import FILES, git, make_repo, repo_state, run
 
 DEEP_MODEL = "from sqlalchemy.orm import Mapped\ny: Mapped[int]\nx = " + "-" * 200_000 + "1\n"  # MemoryError in ast
 DEEP_SUM = "__tablename__ = 1\nx = " + "+".join(["a"] * 30_000) + "\n"  # RecursionError

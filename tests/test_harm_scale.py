@@ -11,11 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import FILES, MODERN, git, make_repo, migration
 
 from codemods.migrate import plan_migration
 from codemods.stage import stage
 from codemods.types import FileChange
+
+from support.mini_project import FILES, MODERN, git, make_repo, migration
 
 pytestmark = pytest.mark.slow
 

@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import SERVICE, SERVICE_AFTER, git, make_repo, migration, repo_state, run
 
 from codemods.migrate import plan_migration
 from codemods.stage import stage
 from codemods.stage._stage import start_commit
 from codemods.types import ModelfoldError
+
+from support.mini_project import SERVICE, SERVICE_AFTER, git, make_repo, migration, repo_state, run
 
 REFS = ("pkg.modern:User", "pkg.legacy:User")
 
@@ -117,7 +118,7 @@ KILLED_STAGE = """
 import sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
-from test_migrate_helpers import migration
+from support.mini_project import migration
 from codemods.stage import stage
 stage(Path({root!r}), [migration()], branch={branch!r}, run_verify=False)
 """

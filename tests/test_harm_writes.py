@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import (
+
+from codemods.diff import apply_changeset, combine, render_diff, write_changes
+from codemods.migrate import plan_auto, plan_migration
+from codemods.stage import stage
+from codemods.types import Changeset, FileChange, ModelfoldError
+
+from support.mini_project import (
     FILES,
     LEGACY,
     SERVICE,
@@ -24,11 +30,6 @@ from test_migrate_helpers import (
     run,
     snapshot,
 )
-
-from codemods.diff import apply_changeset, combine, render_diff, write_changes
-from codemods.migrate import plan_auto, plan_migration
-from codemods.stage import stage
-from codemods.types import Changeset, FileChange, ModelfoldError
 
 ORDERS_OLD = LEGACY.replace("User", "Order").replace('"users"', '"orders"').replace("email", "ref")
 ORDERS = ORDERS_OLD.replace("    nickname = Column(String(50))\n", "")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.merge import MergeConflictError, merge
-from codemods.types import ConflictPolicy, Consolidation, ModelDef, ModelfoldError
+from codemods.types import ConflictPolicy, Consolidation, ModelfoldError
+
+from support.ddl_probe import probe_tree
+from support.models import model
 
 BASE = "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
 CANON = '''from typing import Optional
@@ -64,10 +66,8 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def model(ref: str) -> ModelDef:
-    module, cls = ref.split(":")
-    return ModelDef(ref=ref, module=module, class_name=cls, path=module.replace(".", "/") + ".py", line=1,
-                    table="users", kind="class", registry=None, metadata=None, style="mapped")
+CORE_USER = model("app.core:User", style="mapped")
+LEGACY_USER = model("app.legacy:User", style="mapped")
 
 
 def project(tmp_path: Path, legacy: str = LEGACY, extra: dict[str, str] | None = None) -> Path:
@@ -78,7 +78,7 @@ def project(tmp_path: Path, legacy: str = LEGACY, extra: dict[str, str] | None =
 
 def test_equivalent_spellings_are_not_conflicts(tmp_path: Path) -> None:
     root = project(tmp_path)
-    result = merge(Consolidation(model("app.core:User"), (model("app.legacy:User"),)), root)
+    result = merge(Consolidation(CORE_USER, (LEGACY_USER,)), root)
     assert [c.attribute for c in result.conflicts if c.kind == "column"] == []
 
 
@@ -91,7 +91,7 @@ def test_equivalent_spellings_are_not_conflicts(tmp_path: Path) -> None:
 def test_real_differences_are_conflicts(tmp_path: Path, legacy_line: str, canonical_part: str) -> None:
     legacy = LEGACY.replace('    name = sa.Column(sa.String(320), nullable=False, default="x")\n', legacy_line)
     root = project(tmp_path, legacy)
-    result = merge(Consolidation(model("app.core:User"), (model("app.legacy:User"),)), root)
+    result = merge(Consolidation(CORE_USER, (LEGACY_USER,)), root)
     columns = [c for c in result.conflicts if c.kind == "column"]
     assert [c.attribute for c in columns] == ["name"]
     assert canonical_part in columns[0].canonical and legacy_line.strip() == columns[0].duplicate
@@ -99,7 +99,7 @@ def test_real_differences_are_conflicts(tmp_path: Path, legacy_line: str, canoni
 
 def test_backref_from_another_model_onto_a_merged_attribute_is_a_conflict(tmp_path: Path) -> None:
     root = project(tmp_path)
-    plan = Consolidation(model("app.core:User"), (model("app.legacy:User"),))
+    plan = Consolidation(CORE_USER, (LEGACY_USER,))
     result = merge(plan, root)
     backrefs = [c for c in result.conflicts if c.kind == "backref"]
     assert [(c.attribute, c.canonical) for c in backrefs] == [("posts", "app.posts:Post.author backref='posts'")]
@@ -128,7 +128,7 @@ class User(OtherBase):
     karma = sa.Column(sa.Integer, nullable=False, server_default="0")
 '''
     root = project(tmp_path, extra={"app/older.py": third})
-    plan = Consolidation(model("app.core:User"), (model("app.legacy:User"), model("app.older:User")))
+    plan = Consolidation(CORE_USER, (LEGACY_USER, model("app.older:User", style="mapped")))
     result = merge(plan, root)
     assert [(c.attribute, c.duplicate_ref) for c in result.conflicts if c.kind == "column"] == [
         ("nick", "app.older:User")
@@ -143,7 +143,7 @@ class User(OtherBase):
 def test_crlf_and_bom_survive(tmp_path: Path) -> None:
     canon = "\ufeff" + CANON.replace("\n", "\r\n")
     root = project(tmp_path, extra={"app/core.py": canon})
-    text = merge(Consolidation(model("app.core:User"), (model("app.legacy:User"),)), root).canonical_text
+    text = merge(Consolidation(CORE_USER, (LEGACY_USER,)), root).canonical_text
     assert text.startswith("\ufeff")
     assert "\n" not in text.replace("\r\n", "")
     assert "    nick: Mapped[Optional[str]] = mapped_column(sa.String(30))\r\n" in text
@@ -152,7 +152,7 @@ def test_crlf_and_bom_survive(tmp_path: Path) -> None:
 def test_unknown_class_is_a_clear_error(tmp_path: Path) -> None:
     root = project(tmp_path)
     with pytest.raises(ModelfoldError, match="no top-level class Nope in app/legacy.py"):
-        merge(Consolidation(model("app.core:User"), (model("app.legacy:Nope"),)), root)
+        merge(Consolidation(CORE_USER, (model("app.legacy:Nope", style="mapped"),)), root)
 
 
 def test_bare_mapped_float_is_not_assumed_equal_to_float(tmp_path: Path) -> None:
@@ -161,5 +161,5 @@ def test_bare_mapped_float_is_not_assumed_equal_to_float(tmp_path: Path) -> None
                           "    score: Mapped[float] = mapped_column()\n")
     legacy = LEGACY + "    score = sa.Column(sa.Float, nullable=False)\n"
     root = project(tmp_path, legacy, {"app/core.py": canon})
-    result = merge(Consolidation(model("app.core:User"), (model("app.legacy:User"),)), root)
+    result = merge(Consolidation(CORE_USER, (LEGACY_USER,)), root)
     assert [c.attribute for c in result.conflicts if c.kind == "column"] == ["score"]

@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.merge import MergeConflictError, merge
-from codemods.types import ConflictPolicy, Consolidation, ModelDef, MovedName
+from codemods.types import ConflictPolicy, Consolidation, MovedName
+
+from support.ddl_probe import probe_tree
+from support.models import model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED = FIXTURES / "seed_backend"
@@ -31,16 +33,10 @@ EXPECTED_MEMBERS = [
 ]
 
 
-def model(ref: str, path: str, style: str) -> ModelDef:
-    module, cls = ref.split(":")
-    return ModelDef(ref=ref, module=module, class_name=cls, path=path, line=1, table="users",
-                    kind="class", registry="backend.db.Base", metadata="backend.db.Base", style=style)  # type: ignore[arg-type]
-
-
 def consolidation(policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL) -> Consolidation:
     return Consolidation(
-        canonical=model("backend.app.auth.models:User", AUTH, "mapped"),
-        duplicates=(model("backend.app.users.models:User", USERS, "legacy"),),
+        canonical=model("backend.app.auth.models:User", AUTH, style="mapped", base="backend.db.Base"),
+        duplicates=(model("backend.app.users.models:User", USERS, base="backend.db.Base"),),
         policy=policy,
     )
 
@@ -152,10 +148,11 @@ def test_seed_suite_passes_on_the_merged_tree(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:]
 
 
+@pytest.mark.slow
 def test_merging_the_other_way_converts_the_legacy_canonical_and_keeps_type_only_imports_out(tmp_path: Path) -> None:
     reverse = Consolidation(
-        canonical=model("backend.app.users.models:User", USERS, "legacy"),
-        duplicates=(model("backend.app.auth.models:User", AUTH, "mapped"),),
+        canonical=model("backend.app.users.models:User", USERS, base="backend.db.Base"),
+        duplicates=(model("backend.app.auth.models:User", AUTH, style="mapped", base="backend.db.Base"),),
     )
     result = merge(reverse, SEED)
     cls = user_class(result.canonical_text)

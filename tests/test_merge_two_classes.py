@@ -6,12 +6,15 @@ import ast
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
-from test_merge_support import probe_tree
 
 from codemods.merge import MergeConflictError, merge
-from codemods.types import ConflictPolicy, Consolidation, ModelDef
+from codemods.types import ConflictPolicy, Consolidation
+
+from support.ddl_probe import probe_tree
+from support.models import model
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "merge_two_classes"
 CORE = "shop/core/models.py"
@@ -20,14 +23,12 @@ LEGACY = "shop/legacy/models.py"
 SHIM = "from shop.core.models import DEFAULT_TIER, EMAIL_RE, Cents, Customer, Tier, normalise_email  # noqa: F401\n"
 
 
-def model(ref: str, path: str) -> ModelDef:
-    module, cls = ref.split(":")
-    return ModelDef(ref=ref, module=module, class_name=cls, path=path, line=1, table="customers",
-                    kind="class", registry=None, metadata=None, style="mapped")
+CUSTOMER: dict[str, Any] = {"style": "mapped", "table": "customers"}
 
 
 def plan(policy: ConflictPolicy = ConflictPolicy.KEEP_CANONICAL) -> Consolidation:
-    return Consolidation(model("shop.core.models:Customer", CORE), (model("shop.legacy.models:Customer", LEGACY),),
+    return Consolidation(model("shop.core.models:Customer", CORE, **CUSTOMER),
+                         (model("shop.legacy.models:Customer", LEGACY, **CUSTOMER),),
                          policy)
 
 
@@ -88,6 +89,7 @@ def _columns(ddl: str) -> dict[str, str]:
     return {x.split()[0]: x for x in lines if x and x.split()[0].islower() and x.split()[0] not in ("create",)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["shop.legacy.models", "shop.core.models"])
 def test_no_import_cycle_and_legacy_columns_keep_their_ddl(tmp_path: Path, first: str) -> None:
     legacy_ddl, error = probe_tree(ROOT, ["shop.legacy.models"])

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import FILES, git, make_repo, repo_state, run
 
 from codemods.diff import combine
 from codemods.migrate import plan_auto
+
+from support.mini_project import FILES, git, make_repo, repo_state, run
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import git, make_repo, migration, snapshot
 
 from codemods.diff import apply_changeset, combine, file_diff, render_diff
 from codemods.types import Changeset, FileChange, ModelfoldError
+
+from support.mini_project import git, make_repo, migration, snapshot
 
 CRLF_BEFORE = "\ufeffa = 1\r\nb = 2\r\nc = 3\r\n"
 CRLF_AFTER = "\ufeffa = 1\r\nb = 20\r\nc = 3\r\n"

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import CANONICAL, DUPLICATE, git, repo_state, run, seed_repo
+
+from support.mini_project import CANONICAL, DUPLICATE, git, repo_state, run, seed_repo
 
 pytestmark = pytest.mark.slow
 

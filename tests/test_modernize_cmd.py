@@ -6,11 +6,12 @@ import shutil
 from pathlib import Path
 
 import typer
-from test_merge_support import probe_tree
 from typer.testing import CliRunner
 
 from cli.modernize_cmd import register
 from codemods.convert import modernize
+
+from support.ddl_probe import probe_tree
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "merge_legacy_corpus"
 

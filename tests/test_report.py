@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from test_migrate_helpers import migration
-
 from codemods.report import changes_json, commit_message, dumps, markdown_report, staged_json
 from codemods.types import ColumnChange, StageResult, TableDiff, TestRun, Verification
+
+from support.mini_project import migration
 
 
 def verification() -> Verification:

@@ -19,22 +19,17 @@ import pytest
 
 from codemods import scan
 from codemods.rewrite import rewrite
-from codemods.types import Changeset, Consolidation, MergeResult, ModelDef, MovedName
+from codemods.types import Changeset, Consolidation, MergeResult, MovedName
+
+from support.models import model
 
 FORMS = Path(__file__).resolve().parent.parent / "fixtures" / "rewrite_forms"
 CASES = sorted(p.name for p in FORMS.iterdir() if p.is_dir() and not p.name.startswith("_"))
 OLD, NEW = "app.users.models", "app.auth.models"
 
 
-def model(module: str, path: str, cls: str = "User") -> ModelDef:
-    return ModelDef(
-        ref=f"{module}:{cls}", module=module, class_name=cls, path=path, line=1, table="users",
-        kind="class", registry=None, metadata=None, style="legacy",
-    )
-
-
 CONSOLIDATION = Consolidation(
-    canonical=model(NEW, "app/auth/models.py"), duplicates=(model(OLD, "app/users/models.py"),)
+    canonical=model(f"{NEW}:User"), duplicates=(model(f"{OLD}:User"),)
 )
 
 

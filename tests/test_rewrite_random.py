@@ -21,18 +21,13 @@ import pytest
 
 from codemods import scan
 from codemods.rewrite import rewrite
-from codemods.types import Consolidation, MergeResult, ModelDef, MovedName
+from codemods.types import Consolidation, MergeResult, MovedName
+
+from support.models import model
 
 FORMS = Path(__file__).resolve().parent.parent / "fixtures" / "rewrite_forms"
 OLD, NEW = "app.users.models", "app.auth.models"
 NAMES = ("User", "UserStatus", "UserRole")
-
-
-def model(module: str, path: str) -> ModelDef:
-    return ModelDef(
-        ref=f"{module}:User", module=module, class_name="User", path=path, line=1, table="users",
-        kind="class", registry=None, metadata=None, style="legacy",
-    )
 
 
 def snippet(kind: str, k: int, name: str) -> tuple[list[str], list[str], str]:
@@ -95,7 +90,7 @@ def test_random_modules_keep_their_meaning(seed: int, tmp_path: Path) -> None:
     for i in range(12):
         (root / f"app/api/gen_{i}.py").write_text(generated_module(rng))
         modules.append(f"app.api.gen_{i}")
-    consolidation = Consolidation(model(NEW, "app/auth/models.py"), (model(OLD, "app/users/models.py"),))
+    consolidation = Consolidation(model(f"{NEW}:User"), (model(f"{OLD}:User"),))
 
     def run(canonical_text: str) -> list[tuple[str, str]]:
         merged = MergeResult("app/auth/models.py", canonical_text, (), (MovedName("UserStatus", OLD, NEW),), ())

@@ -11,17 +11,12 @@ import pytest
 
 from codemods import scan
 from codemods.rewrite import rewrite
-from codemods.types import Changeset, Consolidation, MergeResult, ModelDef, ModelfoldError, MovedName
+from codemods.types import Changeset, Consolidation, MergeResult, ModelfoldError, MovedName
+
+from support.models import model
 
 FORMS = Path(__file__).resolve().parent.parent / "fixtures" / "rewrite_forms"
 OLD, NEW = "app.users.models", "app.auth.models"
-
-
-def model(module: str, path: str, cls: str = "User") -> ModelDef:
-    return ModelDef(
-        ref=f"{module}:{cls}", module=module, class_name=cls, path=path, line=1, table="users",
-        kind="class", registry=None, metadata=None, style="legacy",
-    )
 
 
 def tree(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
@@ -42,8 +37,8 @@ def run(
 ) -> Changeset:
     text = canonical_text or (FORMS / "_merged" / "models.py").read_text()
     consolidation = Consolidation(
-        canonical=model(NEW, "app/auth/models.py"),
-        duplicates=(model(OLD, "app/users/models.py", duplicate),),
+        canonical=model(f"{NEW}:User"),
+        duplicates=(model(f"{OLD}:{duplicate}"),),
     )
     merged = MergeResult(
         "app/auth/models.py", text, (), (MovedName("UserStatus", OLD, NEW),), ()
@@ -290,7 +285,7 @@ def test_worker_processes_give_the_same_changeset(tmp_path: Path) -> None:
             "import app.users.models as m\n" if i % 2 else "from app.users.models import User\n"
         ) + f"x{i} = {'m.User' if i % 2 else 'User'}\n"
     root = tree(tmp_path, files)
-    consolidation = Consolidation(model(NEW, "app/auth/models.py"), (model(OLD, "app/users/models.py"),))
+    consolidation = Consolidation(model(f"{NEW}:User"), (model(f"{OLD}:User"),))
     merged = MergeResult(
         "app/auth/models.py", (FORMS / "_merged/models.py").read_text(), (),
         (MovedName("UserStatus", OLD, NEW),), (),

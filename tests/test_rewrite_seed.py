@@ -17,7 +17,9 @@ import pytest
 
 from codemods import scan
 from codemods.rewrite import rewrite
-from codemods.types import Changeset, Consolidation, MergeResult, ModelDef, MovedName
+from codemods.types import Changeset, Consolidation, MergeResult, MovedName
+
+from support.models import model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED, OVERLAY = FIXTURES / "seed_backend", FIXTURES / "seed_backend_merged"
@@ -27,15 +29,11 @@ OLD_PATH, NEW_PATH = "backend/app/users/models.py", "backend/app/auth/models.py"
 pytestmark = pytest.mark.skipif(not SEED.is_dir(), reason="fixtures/seed_backend not present")
 
 
-def model(module: str, path: str) -> ModelDef:
-    return ModelDef(
-        ref=f"{module}:User", module=module, class_name="User", path=path, line=1, table="users",
-        kind="class", registry="backend.db.Base", metadata="backend.db.Base", style="legacy",
-    )
-
-
 def run(root: Path, canonical_text: str, warn_on_import: bool = False) -> Changeset:
-    consolidation = Consolidation(model(NEW, NEW_PATH), (model(OLD, OLD_PATH),))
+    consolidation = Consolidation(
+        model(f"{NEW}:User", NEW_PATH, base="backend.db.Base"),
+        (model(f"{OLD}:User", OLD_PATH, base="backend.db.Base"),),
+    )
     merged = MergeResult(NEW_PATH, canonical_text, (), (MovedName("UserStatus", OLD, NEW),), ())
     return rewrite(consolidation, merged, root, scan.source_files(root), warn_on_import=warn_on_import)
 
@@ -56,6 +54,7 @@ def pytest_in(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_seed_suite_fails_before_and_passes_after_the_rewrite(tmp_path: Path) -> None:
     before = pytest_in(SEED)
     assert before.returncode != 0
@@ -102,6 +101,7 @@ def test_seed_nothing_but_the_shim_imports_user_from_the_old_location(tmp_path: 
     assert offenders == []
 
 
+@pytest.mark.slow
 def test_seed_import_order_both_ways(tmp_path: Path) -> None:
     root, _ = rewritten(tmp_path)
     for first, second in ((OLD, NEW), (NEW, OLD)):
@@ -116,6 +116,7 @@ def test_seed_import_order_both_ways(tmp_path: Path) -> None:
         assert proc.returncode == 0, (first, proc.stderr)
 
 
+@pytest.mark.slow
 def test_seed_with_warn_on_import_still_passes(tmp_path: Path) -> None:
     root, _ = rewritten(tmp_path, warn_on_import=True)
     assert "def __getattr__" in (root / OLD_PATH).read_text()

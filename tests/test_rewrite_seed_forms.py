@@ -15,9 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from codemods import scan
 from codemods.rewrite import rewrite
-from codemods.types import Changeset, Consolidation, MergeResult, ModelDef, MovedName
+from codemods.types import Changeset, Consolidation, MergeResult, MovedName
+
+from support.models import model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASE, OVERLAY = FIXTURES / "seed_backend", FIXTURES / "seed_backend_merged"
@@ -50,15 +54,11 @@ EXPECTED = {
 }
 
 
-def model(module: str, path: str) -> ModelDef:
-    return ModelDef(
-        ref=f"{module}:User", module=module, class_name="User", path=path, line=1, table="users",
-        kind="class", registry="backend.db.Base", metadata="backend.db.Base", style="legacy",
-    )
-
-
 def run(root: Path, canonical_text: str) -> Changeset:
-    consolidation = Consolidation(model(NEW, NEW_PATH), (model(OLD, OLD_PATH),))
+    consolidation = Consolidation(
+        model(f"{NEW}:User", NEW_PATH, base="backend.db.Base"),
+        (model(f"{OLD}:User", OLD_PATH, base="backend.db.Base"),),
+    )
     merged = MergeResult(NEW_PATH, canonical_text, (), (MovedName("UserStatus", OLD, NEW),), ())
     return rewrite(consolidation, merged, root, scan.source_files(root))
 
@@ -70,6 +70,7 @@ def pytest_in(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_every_form_rewritten_and_the_suite_passes(tmp_path: Path) -> None:
     assert pytest_in(CASE).returncode != 0
     root = tmp_path / "case"

@@ -11,7 +11,9 @@ from codemods import scan
 from codemods.rewrite import rewrite
 from codemods.rewrite._shim import ShimSpec, build_shim
 from codemods.rewrite._targets import Target
-from codemods.types import Changeset, Consolidation, MergeResult, ModelDef, MovedName
+from codemods.types import Changeset, Consolidation, MergeResult, MovedName
+
+from support.models import model
 
 FORMS = Path(__file__).resolve().parent.parent / "fixtures" / "rewrite_forms"
 OLD, NEW = "app.users.models", "app.auth.models"
@@ -19,15 +21,8 @@ USER = Target(NEW, "User")
 STATUS = Target(NEW, "UserStatus")
 
 
-def model(module: str, path: str) -> ModelDef:
-    return ModelDef(
-        ref=f"{module}:User", module=module, class_name="User", path=path, line=1, table="users",
-        kind="class", registry=None, metadata=None, style="legacy",
-    )
-
-
 def run(root: Path, warn_on_import: bool = False) -> Changeset:
-    consolidation = Consolidation(model(NEW, "app/auth/models.py"), (model(OLD, "app/users/models.py"),))
+    consolidation = Consolidation(model(f"{NEW}:User"), (model(f"{OLD}:User"),))
     merged = MergeResult(
         "app/auth/models.py", (FORMS / "_merged/models.py").read_text(), (),
         (MovedName("UserStatus", OLD, NEW),), (),
@@ -222,7 +217,7 @@ def test_canonical_still_importing_from_the_old_module_is_warned_and_kept_import
     )
     (root / "app/users/models.py").write_text(old)
     canonical = "from app.users.models import UserRole\n\n\nclass User:\n    role = UserRole.ADMIN\n"
-    consolidation = Consolidation(model(NEW, "app/auth/models.py"), (model(OLD, "app/users/models.py"),))
+    consolidation = Consolidation(model(f"{NEW}:User"), (model(f"{OLD}:User"),))
     merged = MergeResult("app/auth/models.py", canonical, (), (), ())
     changeset = rewrite(consolidation, merged, root, scan.source_files(root))
     assert any("still imports UserRole from app.users.models" in w for w in changeset.warnings)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shapes_helpers import git, stage_and_test
+
+from support.shapes import git, stage_and_test
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from shapes_helpers import git, stage_and_test
+
+from support.shapes import git, stage_and_test
 
 pytestmark = pytest.mark.slow
 

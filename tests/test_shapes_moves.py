@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from shapes_helpers import git, stage_and_test
+
+from support.shapes import git, stage_and_test
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shapes_helpers import git, modelfold, own_tests, project
+
+from support.shapes import git, modelfold, own_tests, project
 
 
 @pytest.mark.slow

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shapes_helpers import git, modelfold, project
 
 from codemods.merge._target import installed_version, refuse_before_2
 from codemods.types import ModelfoldError
+
+from support.shapes import git, modelfold, project
 
 
 @pytest.mark.slow

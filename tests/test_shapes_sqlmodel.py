@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shapes_helpers import modelfold, project
+
+from support.shapes import modelfold, project
 
 pytestmark = pytest.mark.slow
 

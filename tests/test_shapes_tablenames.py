@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shapes_helpers import modelfold, project, stage_and_test
 
 from codemods.index._naming import apply_rule
+
+from support.shapes import modelfold, project, stage_and_test
 
 
 def test_the_projects_own_re_sub_names_the_table() -> None:

@@ -9,7 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import (
+
+from codemods.stage import VerificationFailed, default_branch, stage
+from codemods.types import ModelfoldError
+
+from support.mini_project import (
     LEGACY,
     MODERN_MERGED,
     SERVICE_AFTER,
@@ -19,9 +23,6 @@ from test_migrate_helpers import (
     migration,
     snapshot,
 )
-
-from codemods.stage import VerificationFailed, default_branch, stage
-from codemods.types import ModelfoldError
 
 
 def state(repo: Path) -> tuple[dict[str, bytes], str, str, str, str]:
@@ -49,6 +50,7 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_stage_creates_branch_and_leaves_checkout_untouched(repo: Path) -> None:
     before = state(repo)
     result = stage(repo, [migration()], branch="modelfold/users-test")
@@ -67,6 +69,7 @@ def test_stage_creates_branch_and_leaves_checkout_untouched(repo: Path) -> None:
     assert result.files == ("pkg/legacy.py", "pkg/modern.py", "pkg/service.py")
 
 
+@pytest.mark.slow
 def test_verification_checks_imports_and_schema(repo: Path) -> None:
     result = stage(repo, [migration()], branch="b1", test_cmd=f"{sys.executable} -m pytest -q tests")
     v = result.verification
@@ -91,6 +94,7 @@ def test_default_branch_name_is_table_and_hash(repo: Path) -> None:
     assert default_branch([migration(SHIM + "# other\n")]) != name
 
 
+@pytest.mark.slow
 def test_verification_failure_leaves_no_branch(repo: Path) -> None:
     before = state(repo)
     broken = SHIM.replace("import User", "import Userr")
@@ -158,6 +162,7 @@ def test_refuses_bad_branch_name(repo: Path) -> None:
         stage(repo, [migration()], branch="bad..name")
 
 
+@pytest.mark.slow
 def test_root_below_repo_top(tmp_path: Path) -> None:
     top = tmp_path / "mono"
     make_repo(top / "service")

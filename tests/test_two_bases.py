@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import git, run, snapshot
 
 from codemods import scan
 from codemods.diff import apply_changeset, trim_added_whitespace
@@ -24,6 +23,8 @@ from codemods.merge._resolve import UnresolvedReferences, check_resolves, unreso
 from codemods.migrate import plan_migration
 from codemods.rewrite import rewrite
 from codemods.types import Changeset, Consolidation, FileChange
+
+from support.mini_project import git, run, snapshot
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "two_bases"
 CANONICAL = "crm.accounts.models:User"

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import FILES, SHIM, migration
 
 from codemods.diff import write_changes
 from codemods.stage._probe import ModuleTarget, ProbeResult, contained
@@ -15,6 +14,8 @@ from codemods.stage._probe import run_probe as run_targets
 from codemods.stage._python import find_python
 from codemods.stage._verify import import_orders, import_roots, table_diff, verify
 from codemods.types import SourceFile
+
+from support.mini_project import FILES, SHIM, migration
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -89,6 +90,7 @@ def test_table_diff_columns_constraints_indexes() -> None:
     assert not d.identical
 
 
+@pytest.mark.slow
 def test_verify_two_trees_catches_a_shim_cycle(tmp_path: Path) -> None:
     before = write(tmp_path / "before", FILES)
     after = tmp_path / "after"
@@ -117,6 +119,7 @@ class Extra(Base):
 """
 
 
+@pytest.mark.slow
 def test_module_that_never_imported_is_tolerated_not_hidden(tmp_path: Path) -> None:
     files = dict(FILES, **{"pkg/extra.py": EXTRA_BROKEN})
     before = write(tmp_path / "before", files)

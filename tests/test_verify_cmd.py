@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import CANONICAL, DUPLICATE, git, run, seed_repo
 from typer.testing import CliRunner
 
 from cli.app import app
+
+from support.mini_project import CANONICAL, DUPLICATE, git, run, seed_repo
 
 
 def verify(*args: str) -> tuple[int, str, str]:

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import FILES, LEGACY, git, make_repo, migration
-from verify_helpers import make_venv, sqlalchemy_only
 
 from codemods.diff import write_changes
 from codemods.stage import probe_modules, stage, verify
 from codemods.types import Changeset, FileChange, Migration
+
+from support.mini_project import FILES, LEGACY, git, make_repo, migration
+from support.verify_env import make_venv, sqlalchemy_only
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_migrate_helpers import git, repo_state, run
-from verify_helpers import fixture_repo, make_venv, sqlalchemy_only
+
+from support.mini_project import git, repo_state, run
+from support.verify_env import fixture_repo, make_venv, sqlalchemy_only
 
 pytestmark = pytest.mark.slow
 PYTEST = f"{sys.executable} -m pytest -q"

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, String, Table, func
-from test_migrate_helpers import FILES, MODERN_MERGED, migration
 
 from codemods.diff import write_changes
 from codemods.stage._probe_script import _table_info
 from codemods.stage._schema_loss import lost_schema, table_diff
 from codemods.stage._verify import verify
 from codemods.types import Changeset, Conflict, FileChange, Migration
+
+from support.mini_project import FILES, MODERN_MERGED, migration
 
 LOSSES = ["column", "foreign key", "index", "server default"]
 

@@ -13,9 +13,9 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from test_migrate_helpers import git
+from support.mini_project import git
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def fixture_repo(name: str, dest: Path) -> Path:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CLI = [sys.executable, "-c", "from cli.app import main; main()"]
 IGNORED = shutil.ignore_patterns("__pycache__", ".pytest_cache")
 

@@ -9,21 +9,22 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.testing import CliRunner
 
 from codemods.types import (
     Changeset,
-    ColumnDef,
     Conflict,
     Consolidation,
     FileChange,
     MergeResult,
     Migration,
-    ModelDef,
     MovedName,
 )
+
+from support.models import model
 
 DB = """from sqlalchemy.orm import DeclarativeBase
 
@@ -141,22 +142,13 @@ def make_repo(path: Path, files: dict[str, str] | None = None, commit: bool = Tr
     return path
 
 
-def model(ref: str, path: str, style: str = "legacy", columns: tuple[str, ...] = ()) -> ModelDef:
-    """A hand-made ModelDef on table users of pkg.db.Base."""
-    module, _, name = ref.partition(":")
-    cols = tuple(
-        ColumnDef(c, c, None, True, c == "id", False, False, (), None, None, None,
-                  "legacy" if style == "legacy" else "mapped", "", 1)
-        for c in columns
-    )
-    return ModelDef(ref, module, name, path, 7, "users", "class", "pkg.db.Base",
-                    "pkg.db.Base.metadata", style, cols)  # type: ignore[arg-type]
+PKG: dict[str, Any] = {"base": "pkg.db.Base", "metadata": "pkg.db.Base.metadata", "line": 7}
 
 
 def migration(shim: str = SHIM) -> Migration:
     """The hand-written correct plan folding pkg.legacy:User into pkg.modern:User."""
-    canonical = model("pkg.modern:User", "pkg/modern.py", "mapped", ("id", "email"))
-    duplicate = model("pkg.legacy:User", "pkg/legacy.py", "legacy", ("id", "email", "nickname"))
+    canonical = model("pkg.modern:User", "pkg/modern.py", style="mapped", columns=("id", "email"), **PKG)
+    duplicate = model("pkg.legacy:User", "pkg/legacy.py", columns=("id", "email", "nickname"), **PKG)
     conflict = Conflict("email", "column", "String(255)", "String(255), nullable=False",
                         "pkg.legacy:User", "kept canonical")
     merged = MergeResult("pkg/modern.py", MODERN_MERGED, (conflict,),
@@ -177,7 +169,7 @@ def snapshot(path: Path) -> dict[str, bytes]:
     }
 
 
-SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed_backend"
+SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed_backend"
 CANONICAL = "backend.app.auth.models:User"
 DUPLICATE = "backend.app.users.models:User"
 

@@ -1,0 +1,1 @@
+"""Helpers shared by the test modules: fixture projects, git repos, the DDL probe, the CLI runners."""
