@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_projects import cli, write_project
+
+from support.cli_projects import cli, write_project
 
 USERS = """from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
