@@ -103,7 +103,9 @@ def make_tree(
     """Generate and git-commit a tree (`two_bases`: the incident's two registries)."""
     tree = work / f"tree_{files}_{importers}{'_two_bases' if two_bases else ''}"
     expected = generate.generate(tree, files, seed, importers=importers, two_bases=two_bases)
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    # gc.auto=0: a background `git gc --auto` after committing 100,000 loose objects repacks
+    # them while the bench copies the tree, and the copy fails
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "gc.auto=0"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=tree, check=True)
     subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
     subprocess.run([*git, "commit", "-q", "-m", "generated"], cwd=tree, check=True)
