@@ -107,6 +107,7 @@ def make_tree(
     # them while the bench copies the tree, and the copy fails
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "gc.auto=0"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=tree, check=True)
+    subprocess.run(["git", "config", "gc.auto", "0"], cwd=tree, check=True)  # and modelfold's commits
     subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
     subprocess.run([*git, "commit", "-q", "-m", "generated"], cwd=tree, check=True)
     return tree, expected
