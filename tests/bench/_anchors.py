@@ -3,7 +3,8 @@
     python tests/bench/_anchors.py rope|bowler TREE OLD_MODULE CLASS CANONICAL_MODULE
 
 Prints one JSON line on stdout: {"errors": [...], "failed_files": N}. The libcst anchor needs
-no runner: it is `python -m libcst.tool codemod rename.RenameCommand` (see `libcst_command`).
+no runner: it is `python -m libcst.tool codemod rename.RenameCommand` (see `libcst_command`);
+nor does ast-grep, run as a shell pipeline behind `git grep -l` (see `ast_grep_command`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ def libcst_command(tree: Path, old_module: str, class_name: str, canonical_modul
         "--new_name", f"{canonical_module}.{class_name}",
         "-j", "2", "--no-format", "--hide-progress", ".",
     ]
+
+
+RULES = Path(__file__).resolve().parent / "ast_grep" / "rules.yml"
+
+
+def ast_grep_command(class_name: str) -> list[str]:
+    """argv of `git grep -l -w CLASS | xargs ast-grep scan -r rules.yml -U` (run with cwd=tree).
+
+    The rules (tests/bench/ast_grep/rules.yml) are written for the generated tree's forms.
+    """
+    exe = Path(sys.executable).parent / "ast-grep"
+    tool = str(exe) if exe.exists() else "ast-grep"
+    pipeline = (f"git grep -l -w -F {class_name} -- '*.py' | xargs -r {tool} scan"
+                f" -r {RULES} -U")
+    return ["sh", "-c", pipeline]
 
 
 def anchor_command(tool: str, tree: Path, old_module: str, class_name: str, canonical: str) -> list[str]:

@@ -9,15 +9,20 @@ from typing import Any, TextIO
 OURS = "modelfold migrate --dry-run"
 
 
+def times(x: float) -> str:
+    """A ratio as text: whole numbers from 10×, one decimal from 1×, two below (faster than us)."""
+    return f"{x:,.0f}×" if x >= 10 else f"{x:.1f}×" if x >= 1 else f"{x:.2f}×"
+
+
 def _ratio(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     if row["tool"].startswith(("modelfold", "baseline")):
         return ""
     for other in rows:
         if (other["tool"] == OURS and other["files"] == row["files"]
                 and other["importers"] == row["importers"] and other["wall"] > 0):
-            cpu = f" ({row['cpu'] / other['cpu']:,.0f}× CPU)" if other["cpu"] > 0 else ""
-            paired = f"; {row['paired']:,.0f}× paired" if row.get("paired") else ""
-            return f"{row['wall'] / other['wall']:,.0f}×{cpu}{paired}"
+            cpu = f" ({times(row['cpu'] / other['cpu'])} CPU)" if other["cpu"] > 0 else ""
+            paired = f"; {times(row['paired'])} paired" if row.get("paired") else ""
+            return f"{times(row['wall'] / other['wall'])}{cpu}{paired}"
     return ""
 
 
@@ -60,7 +65,7 @@ def matrix(rows: list[dict[str, Any]]) -> str:
     size = min(sizes)
     cols = [r for r in rows if r["files"] == size and r["per_form"]]
     forms = sorted({f for r in cols for f in r["per_form"]})
-    names = [r["tool"].split(" ")[0] for r in cols]
+    names = [r["tool"].split(" ")[0] + (" branch" if "(branch" in r["tool"] else "") for r in cols]
     out = [f"Reference forms rewritten correctly, {size:,}-file tree (files right / files):",
            "", "| form | " + " | ".join(names) + " |", "|---|" + "---:|" * len(cols)]
     for form in forms:

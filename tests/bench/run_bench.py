@@ -103,8 +103,11 @@ def make_tree(
     """Generate and git-commit a tree (`two_bases`: the incident's two registries)."""
     tree = work / f"tree_{files}_{importers}{'_two_bases' if two_bases else ''}"
     expected = generate.generate(tree, files, seed, importers=importers, two_bases=two_bases)
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    # gc.auto=0: a background `git gc --auto` after committing 100,000 loose objects repacks
+    # them while the bench copies the tree, and the copy fails
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "gc.auto=0"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=tree, check=True)
+    subprocess.run(["git", "config", "gc.auto", "0"], cwd=tree, check=True)  # and modelfold's commits
     subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
     subprocess.run([*git, "commit", "-q", "-m", "generated"], cwd=tree, check=True)
     return tree, expected
@@ -143,7 +146,9 @@ def migrate_argv(tree: Path, expected: generate.Expected) -> list[str]:
             "--root", str(tree), "--dry-run"]
 
 
-def bench_ours(tree: Path, expected: generate.Expected, repeat: int, score: bool) -> list[Row]:
+def bench_ours(
+    tree: Path, expected: generate.Expected, repeat: int, score: bool, detect: bool = True
+) -> list[Row]:
     """modelfold migrate --dry-run and detect, timed; the dry-run diff applied and scored."""
     n, k = expected.files, len(expected.references) - 1
     argv = migrate_argv(tree, expected)
@@ -159,11 +164,39 @@ def bench_ours(tree: Path, expected: generate.Expected, repeat: int, score: bool
             row.note = "git apply: " + _first_line(applied.stderr)
         scored(row, tree, out, expected)
         shutil.rmtree(out)
+    if not detect:
+        return [row]
     det, runs = median_run([*modelfold_cmd(), "detect", str(tree), "--format", "json"], tree, repeat)
     detect = Row("modelfold detect", n, k, det.wall, det.cpu, det.rss_mb, runs, det.code)
     if det.code not in (0, 1):
         detect.note = _first_line(det.stderr)
     return [row, detect]
+
+
+BRANCH = "bench/modelfold"
+
+
+def branch_argv(tree: Path, expected: generate.Expected) -> list[str]:
+    """Branch mode, the default: scratch worktree, rewrite, verification probes, commit."""
+    return [*modelfold_cmd(), "migrate", expected.canonical_ref, expected.old_ref,
+            "--root", str(tree), "--branch", BRANCH, "--force"]
+
+
+def bench_branch(tree: Path, expected: generate.Expected, repeat: int) -> Row:
+    """modelfold's branch mode, timed (each run replaces the branch); the branch is scored."""
+    n, k = expected.files, len(expected.references) - 1
+    run, runs = median_run(branch_argv(tree, expected), tree, repeat)
+    row = Row("modelfold migrate (branch, verified)", n, k, run.wall, run.cpu, run.rss_mb, runs,
+              run.code)
+    if run.code != 0:
+        row.note = _first_line(run.stderr)
+        return row
+    out = copy_tree(tree, "branch")
+    subprocess.run(["git", "checkout", "-q", BRANCH], cwd=out, check=True)
+    scored(row, tree, out, expected)
+    shutil.rmtree(out)
+    subprocess.run(["git", "branch", "-q", "-D", BRANCH], cwd=tree, check=True)
+    return row
 
 
 def bench_baselines(tree: Path, expected: generate.Expected, repeat: int) -> list[Row]:
@@ -193,15 +226,19 @@ def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int
     for _ in range(repeat):
         out = copy_tree(tree, tool)
         args = (out, expected.old_module, expected.class_name, expected.canonical_module)
-        argv = _anchors.libcst_command(*args) if tool == "libcst" else _anchors.anchor_command(
-            tool, *args)
+        if tool == "libcst":
+            argv = _anchors.libcst_command(*args)
+        elif tool == "ast-grep":
+            argv = _anchors.ast_grep_command(expected.class_name)
+        else:
+            argv = _anchors.anchor_command(tool, *args)
         ours = measure(migrate_argv(tree, expected), tree)
         runs.append(measure(argv, out))
         ratios.append(runs[-1].wall / ours.wall)
     runs.sort(key=lambda r: r.wall)
     run = runs[len(runs) // 2]
     names = {"libcst": "libcst RenameCommand -j2", "bowler": "Bowler select_module().rename()",
-             "rope": "rope MoveGlobal"}
+             "rope": "rope MoveGlobal", "ast-grep": "ast-grep scan after git grep -l (rules for this tree)"}
     row = Row(names[tool], expected.files, len(expected.references) - 1, run.wall,
               statistics.median(r.cpu for r in runs), max(r.rss_mb for r in runs), len(runs),
               run.code)
@@ -253,7 +290,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="extra sizes run with the largest size's importers ('' for none)")
     parser.add_argument("--anchors", action="store_true", help="also run libcst, Bowler, rope")
     parser.add_argument("--anchor-sizes", default="1000", help="sizes the anchors run at")
-    parser.add_argument("--anchor-tools", default="libcst,bowler,rope")
+    parser.add_argument("--anchor-tools", default="libcst,bowler,rope",
+                        help="comma-separated: libcst, bowler, rope, ast-grep")
+    parser.add_argument("--branch-sizes", default="",
+                        help="sizes at which branch mode (the default, verified) is timed too")
+    parser.add_argument("--branch-repeat", type=int, default=1, help="runs per branch-mode row")
+    parser.add_argument("--no-detect", action="store_true",
+                        help="skip modelfold detect and the baselines (large sizes)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per modelfold measurement")
     parser.add_argument("--anchor-repeat", type=int, default=1, help="runs per anchor")
     parser.add_argument("--importers-fraction", type=float, default=0.03)
@@ -267,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     extra = [int(s) for s in args.same_importers.split(",") if s]
     anchor_sizes = {int(s) for s in args.anchor_sizes.split(",") if s}
+    branch_sizes = {int(s) for s in args.branch_sizes.split(",") if s}
     tools = [t for t in args.anchor_tools.split(",") if t]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="modelfold-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -281,8 +325,12 @@ def main(argv: list[str] | None = None) -> int:
             tree, expected = trees[files, importers] = make_tree(work, files, args.seed, importers,
                                                                  args.two_bases)
             print(f"# {files} files, {importers} importers: {tree}", file=sys.stderr, flush=True)
-            rows += bench_ours(tree, expected, args.repeat, score=True)
-            rows += bench_baselines(tree, expected, args.repeat)
+            rows += bench_ours(tree, expected, args.repeat, score=True, detect=not args.no_detect)
+            if not args.no_detect:
+                rows += bench_baselines(tree, expected, args.repeat)
+            if files in branch_sizes and files in sizes:
+                print("#   branch mode ...", file=sys.stderr, flush=True)
+                rows.append(bench_branch(tree, expected, args.branch_repeat))
             if args.anchors and files in anchor_sizes and files in sizes:
                 for tool in tools:
                     print(f"#   {tool} ...", file=sys.stderr, flush=True)
