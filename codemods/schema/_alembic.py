@@ -7,7 +7,6 @@ the tree with the migration written: modelfold never imports it, so it stays an 
 from __future__ import annotations
 
 import configparser
-import json
 import os
 import subprocess
 import tempfile
@@ -217,17 +216,12 @@ def with_revision(
 
 
 def _run(cwd: Path, python: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    from codemods.stage._runtime import run_marked_script
+
     try:
-        proc = subprocess.run([python, "-I", "-B", "-c", SCRIPT_SOURCE], input=json.dumps(spec), capture_output=True,
-                              text=True, cwd=cwd, timeout=timeout, env=env, check=False)
+        result, why = run_marked_script(python, SCRIPT_SOURCE, MARKER, spec, cwd, timeout)
     except subprocess.TimeoutExpired:
         raise ModelfoldError(f"writing the alembic revision timed out after {timeout:g}s") from None
-    except OSError as exc:
-        raise ModelfoldError(f"cannot run {python}: {exc.strerror}") from None
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARKER):
-            result: dict[str, Any] = json.loads(line[len(MARKER):])
-            return result
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    raise ModelfoldError(f"writing the alembic revision failed: interpreter exited {proc.returncode}: {tail}")
+    if result is None:
+        raise ModelfoldError(f"writing the alembic revision failed: interpreter {why}")
+    return result

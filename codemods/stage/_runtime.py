@@ -77,21 +77,32 @@ def _model_modules(index: ModelIndex) -> list[str]:
     return sorted({m.module for m in index.models if m.module and all(p.isidentifier() for p in m.module.split("."))})
 
 
-def _run(tree: Path, python: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+def run_marked_script(
+    python: str, source: str, marker: str, spec: dict[str, Any], cwd: Path, timeout: float,
+) -> tuple[dict[str, Any] | None, str]:
+    """Run source in an isolated `python` with spec as JSON on stdin; the JSON the script printed
+    after `marker`, else None and why (the exit code and stderr's last line). Raises
+    ModelfoldError when python cannot run; subprocess.TimeoutExpired on timeout."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     try:
-        proc = subprocess.run([python, "-I", "-B", "-c", PROBE_SOURCE], input=json.dumps(spec), capture_output=True,
-                              text=True, cwd=tree, timeout=timeout, env=env, check=False)
-    except subprocess.TimeoutExpired:
-        return {"failures": [{"stage": "interpreter", "error": f"timed out after {timeout:g}s"}]}
+        proc = subprocess.run([python, "-I", "-B", "-c", source], input=json.dumps(spec), capture_output=True,
+                              text=True, cwd=cwd, timeout=timeout, env=env, check=False)
     except OSError as exc:
         raise ModelfoldError(f"cannot run {python}: {exc.strerror}") from None
     for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARKER):
-            result: dict[str, Any] = json.loads(line[len(MARKER):])
-            return result
+        if line.startswith(marker):
+            result: dict[str, Any] = json.loads(line[len(marker):])
+            return result, ""
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"failures": [{"stage": "interpreter", "error": f"exited {proc.returncode}: {tail}"}]}
+    return None, f"exited {proc.returncode}: {tail}"
+
+
+def _run(tree: Path, python: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    try:
+        result, why = run_marked_script(python, PROBE_SOURCE, MARKER, spec, tree, timeout)
+    except subprocess.TimeoutExpired:
+        return {"failures": [{"stage": "interpreter", "error": f"timed out after {timeout:g}s"}]}
+    return result if result is not None else {"failures": [{"stage": "interpreter", "error": why}]}
 
 
 def _claimants(error: str, index: ModelIndex) -> tuple[str, ...]:
