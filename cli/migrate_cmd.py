@@ -216,7 +216,12 @@ def _prefixed(migrations: list[Migration], prefix: str) -> list[Migration]:
 
 def _dry_run(run: Run, migrations: list[Migration]) -> dict[str, Any]:
     from codemods.migrate import repo_prefix
+    from codemods.safety._checks import refuse_hidden
 
+    # the preview refuses what --apply and staging refuse: a file it could not show rewritten
+    combined = combine([m.changeset for m in migrations])
+    refuse_hidden(run.root, [*(c.path for c in combined.changes), *combined.parsed],
+                  [d.class_name for m in migrations for d in m.consolidation.duplicates])
     shown = _prefixed(migrations, repo_prefix(run.root))
     if not run.fmt.is_json:
         diff = render_diff(combine([m.changeset for m in shown]))

@@ -19,6 +19,7 @@ from codemods.index import find_model, index_files
 from codemods.merge import merge
 from codemods.progress import NO_PROGRESS, Progress
 from codemods.rewrite import rewrite
+from codemods.safety._checks import refuse_unreadable
 from codemods.schema._delta import schema_delta
 from codemods.types import (
     AutoPlan,
@@ -121,6 +122,7 @@ def plan_migration(
     files = scan.source_files(root, excludes)
     texts: dict[str, str] = {}
     index = index_files(root, files, texts, importers=False)
+    refuse_unreadable(index.skipped)
     canon = _class_model(find_model(index, canonical))
     found: list[ModelDef] = []
     done: list[str] = []
@@ -251,7 +253,9 @@ def plan_groups(
     root = scan.resolve_root(root)
     refuse_before_2(root)  # a project-wide refusal, not a reason to skip each group
     progress.phase("scanning for duplicate models", None)
-    groups = detect(root, excludes).groups
+    detection = detect(root, excludes)
+    refuse_unreadable(detection.index.skipped)  # a file it cannot read may name any group's class
+    groups = detection.groups
     migrations: list[Migration] = []
     skipped: list[SkippedGroup] = []
 

@@ -1,7 +1,15 @@
-"""Hostile inputs: expressions too deep to parse, files that cannot be read (issue 17 items 9, 10)."""
+"""Hostile inputs: expressions too deep to parse, files that cannot be read (issue 17 items 9, 10).
+
+A file the process may not read is made with chmod 000. Root reads it anyway (CAP_DAC_OVERRIDE),
+so as root the CLI runs under `setpriv` (util-linux, on every Debian) with the two capabilities that
+bypass file modes dropped from its bounding set: still uid 0, but held to the modes. Without a way
+to do that the tests fail, naming what is missing; they are never skipped.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +77,54 @@ def test_unreadable_file_is_an_error_naming_it(tmp_path: Path) -> None:
         scan.read_text(tmp_path, "link.py")
     with pytest.raises(OSError):  # the index still skips it (with this reason) rather than stop
         scan.read_text(tmp_path, "link.py")
+
+
+NO_DAC = ["--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def held_to_file_modes(tmp_path: Path) -> list[str]:
+    """The command prefix under which this process obeys file modes (nothing when not root)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.fail("running as root without setpriv (util-linux): cannot make a file unreadable to test item 10")
+    probe = tmp_path / "probe"
+    probe.write_text("x")
+    probe.chmod(0)
+    done = subprocess.run([setpriv, *NO_DAC, "cat", str(probe)], capture_output=True, text=True)
+    if done.returncode == 0 or "Permission denied" not in done.stderr:
+        pytest.fail(f"setpriv could not drop CAP_DAC_OVERRIDE here: {done.stderr.strip()}")
+    return [setpriv, *NO_DAC]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unreadable", ["pkg/service.py", "pkg/legacy.py"])  # a reference, the duplicate's module
+def test_a_file_the_migration_cannot_read_is_refused_in_every_mode(tmp_path: Path, unreadable: str) -> None:
+    prefix = held_to_file_modes(tmp_path)
+    root = make_repo(tmp_path / "proj")
+
+    def state() -> object:  # read with the file readable again: the test process may be held to modes
+        (root / unreadable).chmod(0o644)
+        try:
+            return repo_state(root)
+        finally:
+            (root / unreadable).chmod(0)
+
+    before = state()
+    main = [*prefix, sys.executable, "-c", "from cli.app import main; main()"]
+    migrate = [*main, "migrate", "pkg.modern:User", "pkg.legacy:User", "--root", str(root)]
+    for args in (["--dry-run"], ["--apply"], ["--branch", "mf/x"], ["--auto"]):
+        cmd = [*main, "migrate", "--auto", "--root", str(root)] if args == ["--auto"] else [*migrate, *args]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert done.stderr == (f"error: {unreadable}: cannot read it (Permission denied); the migration must read "
+                               "every file to rewrite its references (fix its permissions or --exclude it)\n")
+        assert done.stdout == ""
+        assert state() == before  # no branch, no worktree, no file written
+    done = subprocess.run([*main, "check", str(root)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert f"cannot check {unreadable}: cannot read it (Permission denied)" in done.stderr
+    done = subprocess.run([*main, "detect", str(root)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and f"skipped {unreadable}: cannot read it (Permission denied)" in done.stderr
+    assert state() == before

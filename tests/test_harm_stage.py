@@ -105,12 +105,15 @@ def test_assume_unchanged_edit_is_refused_not_committed(repo: Path) -> None:
     assert "hidden edit" in (repo / "pkg/service.py").read_text()
 
 
-def test_file_outside_the_sparse_checkout_naming_the_class_is_refused(repo: Path) -> None:
+@pytest.mark.parametrize("mode", [["--dry-run"], ["--apply"], ["--branch", "mf/sparse"]])
+def test_file_outside_the_sparse_checkout_naming_the_class_is_refused(repo: Path, mode: list[str]) -> None:
     git(repo, "update-index", "--skip-worktree", "pkg/service.py")
     (repo / "pkg/service.py").unlink()
     before = repo_state(repo)
-    code, _, err = run(*REFS, "--root", str(repo), "--branch", "mf/sparse")
-    assert code == 2 and "pkg/service.py is not checked out" in err, err
+    code, out, err = run(*REFS, "--root", str(repo), *mode)
+    assert code == 2 and out == "", (out, err)
+    assert err == ("error: pkg/service.py is not checked out (is outside the sparse checkout) and names a moved "
+                   "class; check it out first so it can be rewritten\n")
     assert repo_state(repo) == before
 
 

@@ -7,6 +7,7 @@ text could define a model or base, plus modules pulled in on demand to follow re
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from codemods import scan
 from codemods.index._facts import MARKERS, ClassFact, FileFacts, file_facts
 from codemods.index._naming import Naming
+from codemods.safety._checks import UNREADABLE, unreadable_files
 from codemods.types import (
     BaseDef,
     ModelDef,
@@ -83,7 +85,10 @@ def index_files(
         try:
             texts[f.path] = scan.read_text(root, f.path)
         except (OSError, UnicodeDecodeError) as exc:
-            skipped.append(Skipped(f.path, f"unreadable: {exc.__class__.__name__}"))
+            skipped.append(Skipped(f.path, _unreadable(exc)))
+    if hits is not None:  # git grep passes over a file it may not read without a word
+        unread = unreadable_files(root, [f.path for f in files if f.path not in hits])
+        skipped += [Skipped(path, f"{UNREADABLE} ({why})") for path, why in unread.items()]
     candidates = [f for f in files if f.path in texts and scan.mentions_any(texts[f.path], MARKERS)]
     facts, failed = _parse_all(candidates, texts)
     skipped += failed
@@ -98,6 +103,13 @@ def index_files(
         importers=counts,
         modules=frozenset(f.module for f in files),
     )
+
+
+def _unreadable(exc: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read, as a Skipped reason."""
+    if isinstance(exc, OSError):
+        return f"{UNREADABLE} ({os.strerror(exc.errno) if exc.errno else exc.__class__.__name__})"
+    return f"cannot decode it ({exc.reason})"
 
 
 def _importers(models: Sequence[ModelDef], root: Path, texts: dict[str, str] | None) -> dict[str, int]:
@@ -185,7 +197,7 @@ class _Resolver(Naming):
             try:  # not read yet: no model marker in it (a re-exporting __init__, say)
                 self.texts[source.path] = scan.read_text(self.root, source.path)
             except (OSError, UnicodeDecodeError) as exc:
-                self.skipped.append(Skipped(source.path, f"unreadable: {exc.__class__.__name__}"))
+                self.skipped.append(Skipped(source.path, _unreadable(exc)))
                 self.modules.pop(module)
                 return None
         if module not in self.facts and source is not None and source.path in self.texts:

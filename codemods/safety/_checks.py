@@ -9,9 +9,10 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from codemods.types import Changeset, ModelfoldError
+from codemods.types import Changeset, ModelfoldError, Skipped
 
 LONE_CR = re.compile("\r(?!\n)")
+UNREADABLE = "cannot read it"  # the reason the index gives a file it may not read
 HIDDEN_TAGS = {"S": "skip-worktree", "s": "skip-worktree", "h": "assume-unchanged"}
 
 
@@ -123,6 +124,25 @@ def preflight(
         normalise_branch(branch)
     line = recover(Path(root)) if Path(root).is_dir() else None
     return [line] if line else []
+
+
+def unreadable_files(root: Path, paths: Iterable[str]) -> dict[str, str]:
+    """The files among paths (relative to root) this process may not read -> why (one access(2)
+    each, no read). `git grep` skips such files without a word, so the listing is checked too."""
+    found: dict[str, str] = {}
+    base = str(root) + os.sep
+    for rel in paths:
+        if not os.access(base + rel, os.R_OK, follow_symlinks=False):
+            found[rel] = os.strerror(13) if os.path.lexists(base + rel) else os.strerror(2)
+    return found
+
+
+def refuse_unreadable(skipped: Iterable[Skipped]) -> None:
+    """Refuse a migration while a file of the tree cannot be read: it may name a moved class."""
+    for item in skipped:
+        if item.reason.startswith(UNREADABLE):
+            raise ModelfoldError(f"{item.path}: {item.reason}; the migration must read every file to "
+                                 "rewrite its references (fix its permissions or --exclude it)")
 
 
 def refuse_cr_only(changesets: Iterable[Changeset]) -> None:
