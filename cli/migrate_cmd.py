@@ -7,9 +7,11 @@ an error document.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -99,17 +101,21 @@ def migrate(
         migrations = _schema_evidence(run, list(plan.migrations), alembic_revision, database_url, python)
         for line in report.registry_lines(migrations):
             output.note(line)
+        left = None  # what is left if Ctrl-C or SIGTERM comes after the writing
         if run.mode == "dry-run":
             payload = _dry_run(run, migrations)
         elif run.mode == "apply":
             payload = _apply(run, migrations)
+            left = f"--apply had written all {len(payload['written'])} file(s)"
         else:
             if branch is None and branch_prefix:
                 from codemods.settings import branch_name
 
                 branch = branch_name(default_branch(migrations), branch_prefix)
             payload = _stage(run, migrations, branch, force, excludes, test_cmd, everyday.progress_for(ctx))
-        _finish(run, migrations, plan.skipped, payload)
+            left = f"branch {payload['branch']} was staged in full"
+        with _after_writing(left):
+            _finish(run, migrations, plan.skipped, payload)
 
 
 def _validate(
@@ -239,10 +245,11 @@ def _apply(run: Run, migrations: list[Migration]) -> dict[str, Any]:
 
     moved = [d.class_name for m in migrations for d in m.consolidation.duplicates]
     written = apply_migrations(run.root, [m.changeset for m in migrations], moved)
-    if not run.fmt.is_json:
-        for path in written:
-            sys.stdout.write(f"wrote {path}\n")
-        sys.stdout.write(report.schema_text(migrations))
+    with _after_writing(f"--apply had written all {len(written)} file(s)"):
+        if not run.fmt.is_json:
+            for path in written:
+                sys.stdout.write(f"wrote {path}\n")
+            sys.stdout.write(report.schema_text(migrations))
     return {**report.changes_json(migrations), "written": written}
 
 
@@ -263,13 +270,25 @@ def _stage(
         raise CommandError(f"{exc}; no branch was created", code="verification_failed",
                            exit_code=ExitCode.CONFLICT,
                            details={"verification": asdict(exc.verification)}) from None
-    for msg in staged.verification.messages if staged.verification else ():
-        output.note(f"verify: {msg}")  # what was already failing before, what was not imported
-    progress.close()
-    _write_report(run, report.markdown_report(migrations, staged))
-    if not run.fmt.is_json:
-        sys.stdout.write(_staged_text(migrations, staged))
-    return report.staged_json(migrations, staged)
+    with _after_writing(f"branch {staged.branch} was staged in full"):
+        for msg in staged.verification.messages if staged.verification else ():
+            output.note(f"verify: {msg}")  # what was already failing before, what was not imported
+        progress.close()
+        _write_report(run, report.markdown_report(migrations, staged))
+        if not run.fmt.is_json:
+            sys.stdout.write(_staged_text(migrations, staged))
+        return report.staged_json(migrations, staged)
+
+
+@contextlib.contextmanager
+def _after_writing(left: str | None) -> Iterator[None]:
+    """An interruption inside says what the finished writing left (the CLI prints the note)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if left:
+            exc.add_note(left)
+        raise
 
 
 def _write_report(run: Run, text: str) -> None:

@@ -6,7 +6,8 @@ written with `json.dumps`, never through rich, so `FORCE_COLOR` cannot put escap
 
 A command body runs inside `guarded(command, fmt, verbose)`: a `CommandError` (or a
 `ModelfoldError`, exit 2) becomes one `error:` line on stderr and, with `--format json`, an error
-document on stdout; any other exception is an internal error (exit 4, one line, the traceback
+document on stdout; Ctrl-C and SIGTERM become exit 130 and 143 with one line saying what was
+rolled back or left; any other exception is an internal error (exit 4, one line, the traceback
 only with `--verbose`). A result is printed with `emit(command, fmt, payload, code)`.
 """
 
@@ -44,6 +45,8 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad usage or input, or a refusal: nothing was created
     CONFLICT = 3  # conflict under --on-conflict fail, or verification failed: nothing was written
     INTERNAL = 4  # a bug in modelfold: one line, the traceback with --verbose
+    INTERRUPTED = 130  # Ctrl-C (SIGINT), 128 + 2 as shells report it: one line saying what was left
+    TERMINATED = 143  # SIGTERM, 128 + 15: the same
 
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_CONFLICT, EXIT_INTERNAL = (
@@ -143,13 +146,29 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     refuse("", Format.TEXT, CommandError(message, exit_code=code))
 
 
+def interrupted(exc: KeyboardInterrupt) -> CommandError:
+    """Ctrl-C or SIGTERM as a refusal: exit 130 or 143, one line saying what was rolled back or left."""
+    from codemods.safety._faults import Terminated
+
+    term = isinstance(exc, Terminated)
+    left = "; ".join(getattr(exc, "__notes__", ())) or "nothing was written"
+    return CommandError(f"interrupted by {'SIGTERM' if term else 'SIGINT'}: {left}", code="interrupted",
+                        exit_code=ExitCode.TERMINATED if term else ExitCode.INTERRUPTED)
+
+
 @contextmanager
 def guarded(command: str, fmt: Format, verbose: bool = False) -> Iterator[None]:
-    """Turn refusals and crashes inside the block into one line, the JSON error and the exit code."""
+    """Turn refusals, crashes and interruptions inside the block into one line, the JSON error and
+    the exit code; SIGTERM unwinds like Ctrl-C, so rollbacks and cleanups run first."""
+    from codemods.safety._faults import terminate_as_interrupt
+
     try:
-        yield
+        with terminate_as_interrupt():
+            yield
     except typer.Exit:
         raise
+    except KeyboardInterrupt as exc:
+        refuse(command, fmt, interrupted(exc))
     except CommandError as exc:
         refuse(command, fmt, exc)
     except ModelfoldError as exc:

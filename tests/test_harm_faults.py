@@ -134,8 +134,9 @@ def test_interrupted_staging(template: dict[str, object], tmp_path: Path, step: 
     shutil.copytree(template["repo"], repo, symlinks=True)  # type: ignore[arg-type]
     before, files = user_state(repo), snapshot(repo)
     done = launch(stage_cmd(repo), fault=f"{step}={action}")
-    last = (done.stderr.strip().splitlines() or [""])[-1]  # the script's own traceback, if any
-    assert last.startswith(("KeyboardInterrupt", "codemods.safety._faults.Terminated")) or not last, done.stderr
+    tail = done.stderr.strip().splitlines()[-2:]  # the script's own traceback and the note on it, if any
+    assert not tail or any(t.startswith(("KeyboardInterrupt", "codemods.safety._faults.Terminated"))
+                           for t in tail), done.stderr
     assert user_state(repo) == before and snapshot(repo) == files
     branches = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads").split()
     assert branches in (["refs/heads/main"], ["refs/heads/main", "refs/heads/mf/loop"])
@@ -147,3 +148,48 @@ def test_interrupted_staging(template: dict[str, object], tmp_path: Path, step: 
     assert again.returncode == 0, again.stderr
     assert git(repo, "rev-parse", "mf/loop^{tree}").strip() == template["tree"]
     assert leftovers(repo) == [] and user_state(repo) == before and snapshot(repo) == files
+
+
+SIGNALLED = [  # (where, fault, exit code, the one line, files afterwards)
+    ("apply", "apply.rename.1=term", 143,
+     "interrupted by SIGTERM: --apply was rolled back (2 file(s) restored); the tree is as it was", "before"),
+    ("apply", "apply.temp.0=interrupt", 130,
+     "interrupted by SIGINT: --apply was rolled back (0 file(s) restored); the tree is as it was", "before"),
+    ("apply", "apply.done=term", 143, "interrupted by SIGTERM: --apply had written all 3 file(s)", "after"),
+    ("stage", "stage.worktree=term", 143, "interrupted by SIGTERM: branch mf/sig was not created or moved", "before"),
+    ("stage", "stage.done=term", 143, "interrupted by SIGTERM: branch mf/sig was staged in full", "before"),
+]
+
+
+@pytest.mark.parametrize(("where", "fault", "code", "line", "files"), SIGNALLED)
+def test_signal_exits_with_its_own_code_and_says_what_is_left(
+    template: dict[str, object], tmp_path: Path, where: str, fault: str, code: int, line: str, files: str,
+) -> None:
+    """Not typer's "Aborted!" and exit 1 (duplicates found): 128 + the signal, and one line."""
+    repo = tmp_path / "repo"
+    shutil.copytree(template["repo"], repo, symlinks=True)  # type: ignore[arg-type]
+    before = user_state(repo)
+    cmd = apply_cmd(repo) if where == "apply" else [*apply_cmd(repo)[:-1], "--branch", "mf/sig", "-q"]
+    done = launch(cmd, fault=fault)
+    assert done.returncode == code, done.stderr
+    assert done.stderr.splitlines()[-1] == f"error: {line}", done.stderr
+    assert "Aborted" not in done.stderr and "Traceback" not in done.stderr
+    assert user_state(repo) == before and leftovers(repo) == []
+    assert snapshot(repo) == template[files]
+    branches = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads").split()
+    assert ("refs/heads/mf/sig" in branches) == line.endswith("staged in full")
+
+
+def test_signal_with_format_json_is_an_error_document(template: dict[str, object], tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    repo = tmp_path / "repo"
+    shutil.copytree(template["repo"], repo, symlinks=True)  # type: ignore[arg-type]
+    done = launch([*apply_cmd(repo), "--format", "json"], fault="apply.rename.0=term")
+    doc = json.loads(done.stdout)
+    schema = json.loads((Path(__file__).parents[1] / "docs/schemas/migrate.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    assert done.returncode == doc["exit_code"] == 143 and doc["error"]["code"] == "interrupted"
+    assert snapshot(repo) == template["before"]

@@ -112,11 +112,17 @@ def apply_journaled(root: Path, changeset: Changeset) -> list[str]:
             for i, entry in enumerate(entries):
                 os.replace(root / entry["temp"], root / entry["path"])
                 faults.checkpoint(f"apply.rename.{i}")
-        except BaseException:
-            _roll_back(root, journal)
+        except BaseException as exc:
+            restored = _roll_back(root, journal)
+            if isinstance(exc, KeyboardInterrupt):  # Ctrl-C or SIGTERM: say what is left (the CLI prints it)
+                exc.add_note(f"--apply was rolled back ({restored} file(s) restored); the tree is as it was")
             raise
         (root / JOURNAL).unlink()
-        faults.checkpoint("apply.done")
+        try:
+            faults.checkpoint("apply.done")
+        except KeyboardInterrupt as exc:
+            exc.add_note(f"--apply had written all {len(entries)} file(s)")
+            raise
     return [c.path for c in changeset.changes]
 
 

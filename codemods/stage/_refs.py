@@ -61,6 +61,11 @@ def update_branch(git_dir: Path, common_dir: Path, name: str, commit: str, old: 
     raise ModelfoldError(f"cannot update branch {name}: {first}")
 
 
+def points_at(git_dir: Path, name: str, commit: str) -> bool:
+    """True when branch `name` points at commit."""
+    return _run(git_dir, "rev-parse", "--verify", "--quiet", HEADS + name).stdout.strip() == commit
+
+
 def _refuse_lock(common_dir: Path, name: str) -> None:
     lock = common_dir / (HEADS + name + ".lock")
     if lock.exists():

@@ -134,6 +134,7 @@ def stage(
         (note or _stderr_note)(f"verify: python {interpreter.path} ({interpreter.reason})")
     python = interpreter.path
     scratch = Path(tempfile.mkdtemp(prefix="modelfold-"))
+    commits: list[str] = []
     with faults.terminate_as_interrupt(), _runs.marked_run(common, scratch) as run:
         try:
             faults.checkpoint("stage.worktree")
@@ -148,6 +149,10 @@ def stage(
             faults.checkpoint("stage.ref")
             _refs.update_branch(git_dir, common, name, commits[-1], old)
             faults.checkpoint("stage.done")
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: say what is left (the CLI prints it)
+            made = bool(commits) and _refs.points_at(git_dir, name, commits[-1])
+            exc.add_note(f"branch {name} was staged in full" if made else f"branch {name} was not created or moved")
+            raise
         finally:
             _remove_worktree(repo, scratch)
     return StageResult(name, commits[-1], tuple(commits), tuple(c.path for c in combined.changes),
