@@ -94,10 +94,8 @@ def migrate(
             plan = _plan(refs or [], auto, run.root, on_conflict, excludes, warn_on_import, strict, progress)
         if plan is None or not plan.migrations:
             _nothing(run, plan)
-        from codemods.safety._checks import refuse_cr_only
         from codemods.stage import default_branch
 
-        refuse_cr_only([m.changeset for m in plan.migrations])
         migrations = _schema_evidence(run, list(plan.migrations), alembic_revision, database_url, python)
         for line in report.registry_lines(migrations):
             output.note(line)

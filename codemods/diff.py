@@ -9,13 +9,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codemods import scan
+from codemods.newlines import LONE_CR, split_endings
 from codemods.types import Changeset, FileChange, ModelfoldError
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 
 def _lines(text: str) -> list[str]:
-    """Split on "\\n" only (keeping it), so "\\r" and form feeds stay inside their line."""
+    """Split on "\\n" only (keeping it), so "\\r" and form feeds stay inside their line; in a file
+    with lone CRs (old Mac) a lone CR ends a line too, shown as CR LF, so the diff reads line by line
+    (git sees such a file as one line: the patch is for reading, `git apply` refuses it)."""
+    if "\r" in text and LONE_CR.search(text):
+        return [content + end + ("\n" if end == "\r" else "") for content, end in split_endings(text)]
     parts = text.split("\n")
     lines = [p + "\n" for p in parts[:-1]]
     if parts[-1]:

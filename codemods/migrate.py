@@ -17,6 +17,7 @@ from codemods.detect import detect
 from codemods.diff import trim_added_whitespace, write_changes
 from codemods.index import find_model, index_files
 from codemods.merge import merge
+from codemods.newlines import keep_endings
 from codemods.progress import NO_PROGRESS, Progress
 from codemods.rewrite import rewrite
 from codemods.safety._checks import refuse_unreadable
@@ -85,7 +86,7 @@ def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
             for c in changeset.changes
         ))
     check_resolves(root, files, changeset, index)
-    return replace(migration, changeset=changeset, registry_moves=moves)
+    return replace(migration, changeset=keep_endings(root, changeset), registry_moves=moves)
 
 
 def metadata_warnings(consolidation: Consolidation) -> tuple[str, ...]:

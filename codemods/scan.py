@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from codemods.newlines import lf_for_lone_cr
 from codemods.types import ModelfoldError, SourceFile
 
 if TYPE_CHECKING:
@@ -198,9 +199,11 @@ def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
     return files
 
 
-def read_text(root: Path, rel: str) -> str:
-    """The file's text exactly as stored: BOM kept as U+FEFF, line endings untouched, decoded
-    with its `# coding:` declaration as Python does. A symlink is a link, never followed (OSError).
+def read_text(root: Path, rel: str, *, as_stored: bool = False) -> str:
+    """The file's text: BOM kept as U+FEFF, decoded with its `# coding:` declaration as Python
+    does, LF and CRLF untouched, a lone CR read as LF as Python does (libcst cannot round-trip
+    it; `newlines.keep_endings` puts it back) unless `as_stored`. A symlink is a link, never
+    followed (OSError).
     """
     try:
         fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW)  # not Path: a third faster
@@ -208,7 +211,8 @@ def read_text(root: Path, rel: str) -> str:
             data = fh.read()
     except OSError as exc:
         raise UnreadableFile(exc.errno or 0, f"{rel}: cannot read it ({exc.strerror or exc})") from None
-    return decode_source(data)
+    text = decode_source(data)
+    return text if as_stored else lf_for_lone_cr(text)
 
 
 class UnreadableFile(ModelfoldError, OSError):

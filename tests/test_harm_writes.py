@@ -1,6 +1,6 @@
 """Do no harm when writing: symlinks stay links, --apply is journalled, encodings and names kept.
 
-Issue 17, items 1, 4, 11 and 14 (diff headers, CR-only files).
+Issue 17, items 1, 4, 11 and 14 (diff headers; CR-only files are in test_line_endings.py).
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from support.mini_project import (
     git,
     make_repo,
     migration,
-    repo_state,
     run,
-    snapshot,
 )
 
 ORDERS_OLD = LEGACY.replace("User", "Order").replace('"users"', '"orders"').replace("email", "ref")
@@ -183,16 +181,6 @@ def test_diff_header_quotes_a_file_name_with_a_newline_as_git_does(tmp_path: Pat
     patch = tmp_path / "p.diff"
     patch.write_text(diff)
     subprocess.run(["git", "apply", "--check", str(patch)], cwd=repo, check=True)
-
-
-def test_cr_only_file_is_refused_not_joined(tmp_path: Path) -> None:
-    cr_only = "import os\rfrom pkg.legacy import User\rx = User\r"
-    repo = make_repo(tmp_path / "proj", dict(FILES, **{"pkg/other.py": cr_only}))
-    before = repo_state(repo)
-    code, out, err = run("pkg.modern:User", "pkg.legacy:User", "--root", str(repo), "--dry-run")
-    assert code == 2 and "pkg/other.py ends lines with a lone CR" in err and out == ""
-    assert repo_state(repo) == before
-    assert snapshot(repo)["pkg/other.py"] == b"import os\rfrom pkg.legacy import User\rx = User\r"
 
 
 def test_symlinked_canonical_module_says_it_is_a_link(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from codemods.cst._imports import ImportPlanner
 from codemods.cst._isort import ImportStyle, load_style
 from codemods.cst._placement import place_imports
 from codemods.index._lookup import ModelSite, fk_tables, model_sites
+from codemods.newlines import keep_endings
 from codemods.types import Changeset, FileChange, ModelfoldError
 
 __all__ = [
@@ -170,5 +171,5 @@ def modernize(root: Path, target: str) -> Changeset:
     if new != text:
         summary = "converted to Mapped style: " + ", ".join(converted)
         changes = (FileChange(source.path, text, new, summary),)
-    return Changeset(changes=changes, warnings=tuple(notes), parsed=(source.path,))
+    return keep_endings(root, Changeset(changes=changes, warnings=tuple(notes), parsed=(source.path,)))
 

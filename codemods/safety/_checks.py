@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from codemods.types import Changeset, ModelfoldError, Skipped
+from codemods.types import ModelfoldError, Skipped
 
-LONE_CR = re.compile("\r(?!\n)")
 UNREADABLE = "cannot read it"  # the reason the index gives a file it may not read
 HIDDEN_TAGS = {"S": "skip-worktree", "s": "skip-worktree", "h": "assume-unchanged"}
 
@@ -143,12 +141,3 @@ def refuse_unreadable(skipped: Iterable[Skipped]) -> None:
         if item.reason.startswith(UNREADABLE):
             raise ModelfoldError(f"{item.path}: {item.reason}; the migration must read every file to "
                                  "rewrite its references (fix its permissions or --exclude it)")
-
-
-def refuse_cr_only(changesets: Iterable[Changeset]) -> None:
-    """Refuse a file whose lines end with a lone CR: the rewrite would join or drop its lines."""
-    for changeset in changesets:
-        for change in changeset.changes:
-            if change.before is not None and LONE_CR.search(change.before):
-                raise ModelfoldError(f"{change.path} ends lines with a lone CR (old Mac style); "
-                                     "convert it to LF or CRLF first")

@@ -210,9 +210,8 @@ def recover(root: Path) -> str | None:
 def apply_migrations(root: Path, changesets: Sequence[Changeset], moved: Sequence[str]) -> list[str]:
     """Apply chained changesets as one (`apply_journaled`), refusing files git hides from status."""
     from codemods.diff import combine
-    from codemods.safety._checks import refuse_cr_only, refuse_hidden
+    from codemods.safety._checks import refuse_hidden
 
-    refuse_cr_only(changesets)
     combined = combine(changesets)
     refuse_hidden(root, [*(c.path for c in combined.changes), *combined.parsed], moved)
     return apply_journaled(root, combined)

@@ -120,7 +120,6 @@ def stage(
     git_dir, common = Path(repo.git_dir), Path(repo.common_dir)
     for line in _runs.prune_stale(git_dir, common):
         (note or _stderr_note)(line)
-    checks.refuse_cr_only(m.changeset for m in migrations)
     combined = combine([m.changeset for m in migrations])
     name = _refs.normalise_branch(branch or default_branch(migrations))
     old = check_stageable(repo, prefix, combined, name, force)
