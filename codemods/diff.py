@@ -74,7 +74,7 @@ def file_diff(change: FileChange) -> str:
 
 
 def render_diff(changeset: Changeset) -> str:
-    """The whole Changeset as one patch that `git apply` accepts, files in path order."""
+    """The whole Changeset as one patch that `git apply` accepts (lone-CR files aside), files in path order."""
     return "".join(file_diff(c) for c in sorted(changeset.changes, key=lambda c: c.path))
 
 
