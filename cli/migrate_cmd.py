@@ -23,6 +23,7 @@ from cli.options import Apply, DryRun, Exclude, Format, FormatOpt, Root, Verbose
 from cli.output import CommandError, ExitCode, usage_error
 from codemods import report, scan
 from codemods.diff import combine, render_diff
+from codemods.safety._faults import checkpoint
 from codemods.types import AutoPlan, ConflictPolicy, Migration, SkippedGroup, StageResult
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def migrate(
                         excludes, test_cmd)
         with everyday.progress_display(ctx) as progress:
             plan = _plan(refs or [], auto, run.root, on_conflict, excludes, warn_on_import, strict, progress)
+        checkpoint("migrate.planned")
         if plan is None or not plan.migrations:
             _nothing(run, plan)
         from codemods.stage import default_branch

@@ -93,7 +93,7 @@ def cases(kind: str) -> list[tuple[str, str]]:
     if kind == "apply":
         short = [("apply.journal", "kill"), ("apply.rename.1", "term"), ("apply.temp.2", "interrupt"),
                  ("apply.rename.2", "kill")]
-        every = ["apply.journal", *(f"apply.temp.{i}" for i in range(3)),
+        every = ["migrate.planned", "apply.journal", *(f"apply.temp.{i}" for i in range(3)),
                  *(f"apply.rename.{i}" for i in range(3)), "apply.done"]
     else:
         short = [("stage.commit.0", "kill"), ("stage.ref", "interrupt"), ("stage.done", "kill")]
@@ -151,6 +151,8 @@ def test_interrupted_staging(template: dict[str, object], tmp_path: Path, step: 
 
 
 SIGNALLED = [  # (where, fault, exit code, the one line, files afterwards)
+    ("dry-run", "migrate.planned=term", 143, "interrupted by SIGTERM: nothing was written", "before"),
+    ("apply", "migrate.planned=interrupt", 130, "interrupted by SIGINT: nothing was written", "before"),
     ("apply", "apply.rename.1=term", 143,
      "interrupted by SIGTERM: --apply was rolled back (2 file(s) restored); the tree is as it was", "before"),
     ("apply", "apply.temp.0=interrupt", 130,
@@ -169,7 +171,8 @@ def test_signal_exits_with_its_own_code_and_says_what_is_left(
     repo = tmp_path / "repo"
     shutil.copytree(template["repo"], repo, symlinks=True)  # type: ignore[arg-type]
     before = user_state(repo)
-    cmd = apply_cmd(repo) if where == "apply" else [*apply_cmd(repo)[:-1], "--branch", "mf/sig", "-q"]
+    cmd = {"apply": apply_cmd(repo), "dry-run": [*apply_cmd(repo)[:-1], "--dry-run"],
+           "stage": [*apply_cmd(repo)[:-1], "--branch", "mf/sig", "-q"]}[where]
     done = launch(cmd, fault=fault)
     assert done.returncode == code, done.stderr
     assert done.stderr.splitlines()[-1] == f"error: {line}", done.stderr
