@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 import subprocess
@@ -131,7 +132,7 @@ def unreadable_files(root: Path, paths: Iterable[str]) -> dict[str, str]:
     base = str(root) + os.sep
     for rel in paths:
         if not os.access(base + rel, os.R_OK, follow_symlinks=False):
-            found[rel] = os.strerror(13) if os.path.lexists(base + rel) else os.strerror(2)
+            found[rel] = os.strerror(errno.EACCES if os.path.lexists(base + rel) else errno.ENOENT)
     return found
 
 
