@@ -157,18 +157,27 @@ def interrupted(exc: KeyboardInterrupt) -> CommandError:
 
 
 @contextmanager
-def guarded(command: str, fmt: Format, verbose: bool = False) -> Iterator[None]:
-    """Turn refusals, crashes and interruptions inside the block into one line, the JSON error and
-    the exit code; SIGTERM unwinds like Ctrl-C, so rollbacks and cleanups run first."""
+def interruptible(command: str = "", fmt: Format = Format.TEXT) -> Iterator[None]:
+    """Inside, SIGTERM unwinds like Ctrl-C (rollbacks and cleanups run), then either ends the
+    command with exit 143 or 130 and one line saying what was rolled back or left."""
     from codemods.safety._faults import terminate_as_interrupt
 
     try:
         with terminate_as_interrupt():
             yield
-    except typer.Exit:
-        raise
     except KeyboardInterrupt as exc:
         refuse(command, fmt, interrupted(exc))
+
+
+@contextmanager
+def guarded(command: str, fmt: Format, verbose: bool = False) -> Iterator[None]:
+    """Turn refusals, crashes and interruptions (`interruptible`) inside the block into one line,
+    the JSON error and the exit code."""
+    try:
+        with interruptible(command, fmt):
+            yield
+    except typer.Exit:
+        raise
     except CommandError as exc:
         refuse(command, fmt, exc)
     except ModelfoldError as exc:

@@ -50,23 +50,24 @@ def plan_command(
     from codemods.detect import detect
     from codemods.plan import write_plan
 
-    settings = repository_settings(path)
-    if not given(ctx, "on_conflict") and settings.on_conflict is not None:
-        on_conflict = settings.on_conflict
-    if out.exists() and not force:
-        output.fail(f"{out} exists (use --force to overwrite)")
-    try:
-        detection = detect(path, merged_excludes(exclude, settings))
-    except ModelfoldError as exc:
-        output.fail(str(exc))
-    if not detection.groups:
+    with output.interruptible():  # Ctrl-C, SIGTERM: exit 130, 143 and one line
+        settings = repository_settings(path)
+        if not given(ctx, "on_conflict") and settings.on_conflict is not None:
+            on_conflict = settings.on_conflict
+        if out.exists() and not force:
+            output.fail(f"{out} exists (use --force to overwrite)")
+        try:
+            detection = detect(path, merged_excludes(exclude, settings))
+        except ModelfoldError as exc:
+            output.fail(str(exc))
+        if not detection.groups:
+            if not verbosity(ctx).quiet:
+                output.note("no duplicate models found; no plan written")
+            raise typer.Exit(output.EXIT_OK)
+        out.write_text(write_plan(detection, on_conflict), encoding="utf-8")
+        sys.stdout.write(f"{out}\n")
         if not verbosity(ctx).quiet:
-            output.note("no duplicate models found; no plan written")
-        raise typer.Exit(output.EXIT_OK)
-    out.write_text(write_plan(detection, on_conflict), encoding="utf-8")
-    sys.stdout.write(f"{out}\n")
-    if not verbosity(ctx).quiet:
-        output.note(f"wrote {len(detection.groups)} group(s) to {out}; review it, then `modelfold apply {out}`")
+            output.note(f"wrote {len(detection.groups)} group(s) to {out}; review it, then `modelfold apply {out}`")
 
 
 def apply_command(
@@ -79,43 +80,44 @@ def apply_command(
     from codemods.plan import ApplyMode, EntryFailed, PlanError, apply_plan, read_plan
     from codemods.stage import VerificationFailed
 
-    if dry_run and apply:
-        output.fail("--dry-run and --apply exclude each other")
-    if dry_run or apply:
-        stage_only = {"--branch": branch, "--test-cmd": test_cmd, "--python": python, "--force": force or None}
-        for flag, value in stage_only.items():
-            if value is not None:
-                output.fail(f"{flag} has no effect with --dry-run or --apply")
-    settings = repository_settings(root)
-    excludes = merged_excludes(exclude, settings)
-    quiet = verbosity(ctx).quiet
-    try:
-        plan = read_plan(plan_file, root, excludes)
-    except PlanError as exc:
-        for line in exc.lines():
-            output.error_line(f"error: {line}")
-        raise typer.Exit(output.EXIT_USAGE) from None
-    except ModelfoldError as exc:
-        output.fail(str(exc))
-    mode = ApplyMode.DRY_RUN if dry_run else ApplyMode.APPLY if apply else ApplyMode.STAGE
-    try:
-        with progress_display(ctx) as progress:
-            result = apply_plan(
-                root, plan, mode=mode, branch=branch or _default_branch(settings.branch_prefix, plan, mode),
-                force=force, test_cmd=test_cmd or settings.test_cmd, keep_going=keep_going, excludes=excludes,
-                warn_on_import=bool(settings.warn_on_import if warn_on_import is None else warn_on_import),
-                python=python or settings.python, progress=progress,
-            )
-    except EntryFailed as exc:
-        code = output.EXIT_CONFLICT if exc.cause.__class__.__name__ == "MergeConflictError" else output.EXIT_USAGE
-        output.fail(f"{plan_file}:{exc.entry.line}: {exc.cause}; nothing was staged or written", code)
-    except VerificationFailed as exc:
-        for msg in exc.verification.messages:
-            output.error_line(f"verify: {msg}")
-        output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
-    except ModelfoldError as exc:
-        output.fail(str(exc))
-    _report(plan_file, result, mode, fmt, quiet)
+    with output.interruptible():  # Ctrl-C, SIGTERM: exit 130, 143 and one line
+        if dry_run and apply:
+            output.fail("--dry-run and --apply exclude each other")
+        if dry_run or apply:
+            stage_only = {"--branch": branch, "--test-cmd": test_cmd, "--python": python, "--force": force or None}
+            for flag, value in stage_only.items():
+                if value is not None:
+                    output.fail(f"{flag} has no effect with --dry-run or --apply")
+        settings = repository_settings(root)
+        excludes = merged_excludes(exclude, settings)
+        quiet = verbosity(ctx).quiet
+        try:
+            plan = read_plan(plan_file, root, excludes)
+        except PlanError as exc:
+            for line in exc.lines():
+                output.error_line(f"error: {line}")
+            raise typer.Exit(output.EXIT_USAGE) from None
+        except ModelfoldError as exc:
+            output.fail(str(exc))
+        mode = ApplyMode.DRY_RUN if dry_run else ApplyMode.APPLY if apply else ApplyMode.STAGE
+        try:
+            with progress_display(ctx) as progress:
+                result = apply_plan(
+                    root, plan, mode=mode, branch=branch or _default_branch(settings.branch_prefix, plan, mode),
+                    force=force, test_cmd=test_cmd or settings.test_cmd, keep_going=keep_going, excludes=excludes,
+                    warn_on_import=bool(settings.warn_on_import if warn_on_import is None else warn_on_import),
+                    python=python or settings.python, progress=progress,
+                )
+        except EntryFailed as exc:
+            code = output.EXIT_CONFLICT if exc.cause.__class__.__name__ == "MergeConflictError" else output.EXIT_USAGE
+            output.fail(f"{plan_file}:{exc.entry.line}: {exc.cause}; nothing was staged or written", code)
+        except VerificationFailed as exc:
+            for msg in exc.verification.messages:
+                output.error_line(f"verify: {msg}")
+            output.fail(f"{exc}; no branch was created", output.EXIT_CONFLICT)
+        except ModelfoldError as exc:
+            output.fail(str(exc))
+        _report(plan_file, result, mode, fmt, quiet)
 
 
 def _default_branch(prefix: str | None, plan: Any, mode: Any) -> str | None:

@@ -196,3 +196,17 @@ def test_signal_with_format_json_is_an_error_document(template: dict[str, object
     jsonschema.validate(doc, schema)
     assert done.returncode == doc["exit_code"] == 143 and doc["error"]["code"] == "interrupted"
     assert snapshot(repo) == template["before"]
+
+
+def test_signal_during_apply_of_a_plan_file_exits_143(template: dict[str, object], tmp_path: Path) -> None:
+    """`modelfold apply PLAN` keeps the same contract as migrate."""
+    repo = tmp_path / "repo"
+    shutil.copytree(template["repo"], repo, symlinks=True)  # type: ignore[arg-type]
+    main = [sys.executable, "-c", "from cli.app import main; main()"]
+    plan = tmp_path / "plan.toml"
+    assert launch([*main, "plan", str(repo), "-o", str(plan)]).returncode == 0
+    done = launch([*main, "apply", str(plan), "--root", str(repo), "--apply"], fault="apply.rename.1=term")
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.splitlines()[-1] == ("error: interrupted by SIGTERM: --apply was rolled back (2 file(s) "
+                                            "restored); the tree is as it was")
+    assert snapshot(repo) == template["before"] and leftovers(repo) == []
