@@ -65,16 +65,20 @@ def plan_consolidation(
 
 def _one_registry(root: Path, migration: Migration, files: Sequence[SourceFile],
                   index: ModelIndex | None) -> Migration:
-    """Move the duplicate's dependents to the canonical registry, then prove every reference resolves.
+    """Rename registry strings naming a renamed duplicate, move the duplicate's dependents to the
+    canonical registry, then prove every reference resolves.
 
     Raises CannotMove or UnresolvedReferences (nothing written) when the change cannot configure.
     """
     from codemods.merge._rebase import rebase_dependents
     from codemods.merge._resolve import check_resolves
+    from codemods.rewrite._registry_names import rename_registry_strings
 
     index = index_files(root, files, importers=False) if index is None else index
-    changeset, moves = rebase_dependents(migration.consolidation, migration.merge, migration.changeset,
-                                         root, files, index)
+    consolidation = migration.consolidation
+    changeset = rename_registry_strings(consolidation, migration.changeset, root, index,
+                                        migration.merge.canonical_path or consolidation.canonical.path)
+    changeset, moves = rebase_dependents(consolidation, migration.merge, changeset, root, files, index)
     changeset = replace(changeset, changes=tuple(trim_added_whitespace(c) for c in changeset.changes))
     if moves:  # the dependents' modules changed too: their imports where the project's sorter puts them
         from codemods.cst._isort import load_style
@@ -162,7 +166,7 @@ def _reexports(root: Path, index: ModelIndex, ref: str, canon: ModelDef) -> bool
     """True when module `ref` names only re-exports the canonical class (a finished migration)."""
     module, _, name = ref.partition(":")
     files = [f for f in scan.source_files(root) if f.module == module]
-    if not files or name != canon.class_name:
+    if not files:
         return False
     try:
         tree = ast.parse(scan.read_text(root, files[0].path).lstrip("\ufeff"))
@@ -177,7 +181,7 @@ def _reexports(root: Path, index: ModelIndex, ref: str, canon: ModelDef) -> bool
             base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
             source = ".".join([*base, source] if source else base)
         if source == canon.module and any(
-            a.name == canon.class_name and a.asname in (None, name) for a in node.names
+            a.name == canon.class_name and (a.asname or a.name) == name for a in node.names
         ):
             return True
     return False

@@ -1,0 +1,239 @@
+"""Registry strings that name a duplicate by its class name, renamed to the canonical's name.
+
+SQLAlchemy evaluates some strings against the class registry, not the module: a relationship's
+target and its `primaryjoin`/`secondaryjoin`/`order_by`/`foreign_keys`/`remote_side`/`secondary`
+(a backref's too), and the names in a relationship's `Mapped["..."]` annotation. When the
+duplicate has another class name than the canonical (`Account` folded into `Customer`), every
+such string in a class of the duplicate's registry, and in the merged class, names the old class
+whether or not its file imports the old module. Each string is parsed as a Python expression and
+only Name nodes spelling the old class name change (`desc(Account.name)` -> `desc(Customer.name)`;
+never `AccountType`, `x.Account` or a keyword). A string naming the old class where another live
+class of that name shares the registry is refused with one line, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods import scan
+from codemods.cst._imports import bindings
+from codemods.rewrite._edits import string_content, with_content
+from codemods.types import Changeset, Consolidation, FileChange, ModelDef, ModelfoldError, ModelIndex
+
+__all__ = ["AmbiguousClassName", "rename_registry_strings", "renamed_expression"]
+
+# keywords of relationship()/backref() whose strings SQLAlchemy evaluates against the registry
+REGISTRY_KEYWORDS = frozenset(
+    {"argument", "primaryjoin", "secondaryjoin", "order_by", "foreign_keys", "remote_side", "secondary"}
+)
+
+
+class AmbiguousClassName(ModelfoldError):
+    """A registry string names the old class where another class of that name is live; nothing written."""
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The classes of one file whose registry strings may name an old class, and what each may not."""
+
+    classes: frozenset[str]
+    # class -> old name -> another live class of that name in its registry (ambiguous)
+    clashes: dict[str, dict[str, ModelDef]]
+
+
+class _Names(cst.CSTTransformer):
+    """Renames Name nodes spelling an old class name; attribute names and keywords stay."""
+
+    def __init__(self, renames: dict[str, str]) -> None:
+        self.renames = renames
+        self.found: list[str] = []
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = self.renames.get(original_node.value)
+        if new is None:
+            return updated_node
+        self.found.append(original_node.value)
+        return updated_node.with_changes(value=new)
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        if original_node.attr.value in self.renames:
+            self.found.remove(original_node.attr.value)
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        if original_node.keyword is not None and original_node.keyword.value in self.renames:
+            self.found.remove(original_node.keyword.value)
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+
+def renamed_expression(raw: str, renames: dict[str, str]) -> tuple[str, list[str]] | None:
+    """(`raw` with each Name of an old class renamed, the old names met); None when it is not an expression."""
+    body = raw.strip()
+    try:
+        expr = cst.parse_expression(body)
+    except cst.ParserSyntaxError:
+        return None
+    names = _Names(renames)
+    renamed = expr.visit(names)
+    assert isinstance(renamed, cst.BaseExpression)  # renaming Names keeps an expression
+    new = cst.Module([]).code_for_node(renamed)
+    start = len(raw) - len(raw.lstrip())
+    return raw[:start] + new + raw[start + len(body):], names.found
+
+
+class _RegistryStrings(cst.CSTTransformer):
+    """Edits the registry strings of the given top-level classes of one module."""
+
+    def __init__(self, path: str, scope: _Scope, renames: dict[str, str], module_binds: set[str]) -> None:
+        self.path = path
+        self.scope = scope
+        self.renames = renames
+        # an annotation's bare name is the registry's only when the module binds no such name
+        self.bare = {old: new for old, new in renames.items() if old not in module_binds}
+        self.stack: list[str] = []
+        self.changed = False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.stack.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.stack.pop()
+        return updated_node
+
+    def _owner(self) -> str | None:
+        return self.stack[0] if self.stack and self.stack[0] in self.scope.classes else None
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        owner = self._owner()
+        callee = (get_full_name_for_node(original_node.func) or "").rpartition(".")[2]
+        if owner is None or callee not in {"relationship", "backref"}:
+            return updated_node
+        args = []
+        for i, arg in enumerate(updated_node.args):
+            keyword = arg.keyword.value if arg.keyword is not None else (
+                "argument" if i == 0 and callee == "relationship" and arg.star == "" else "")
+            if keyword in REGISTRY_KEYWORDS:
+                arg = arg.with_changes(value=self._string(arg.value, owner, self.renames))
+            args.append(arg)
+        return updated_node.with_changes(args=args)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        owner = self._owner()
+        value = original_node.value
+        if owner is None or not isinstance(value, cst.Call) or (
+                get_full_name_for_node(value.func) or "").rpartition(".")[2] != "relationship":
+            return updated_node
+        annotation = updated_node.annotation.annotation
+        if isinstance(annotation, cst.SimpleString):  # "Mapped[list[Account]]" as a whole
+            new = self._string(annotation, owner, self.bare)
+        else:  # Mapped[list["Account"]]: the quoted parts; Mapped[Account] under future annotations
+            visited = annotation.visit(_AnnotationParts(self, owner))
+            assert isinstance(visited, cst.BaseExpression)  # strings and names replaced one for one
+            new = visited
+        return updated_node.with_changes(annotation=updated_node.annotation.with_changes(annotation=new))
+
+    def _string(self, node: cst.BaseExpression, owner: str, renames: dict[str, str]) -> cst.BaseExpression:
+        """The string with old class names renamed; other expressions unchanged."""
+        if isinstance(node, cst.ConcatenatedString) or (
+                isinstance(node, cst.SimpleString) and string_content(node) is None):
+            text = cst.Module([]).code_for_node(node)
+            if any(re.search(rf"\b{re.escape(old)}\b", text) for old in renames):
+                raise ModelfoldError(f"{self.path}: {owner}: cannot rename {', '.join(sorted(renames))} "
+                                     f"inside {text} (escapes or implicit concatenation); write it plainly")
+            return node
+        if not isinstance(node, cst.SimpleString):
+            return node
+        raw = string_content(node) or ""
+        done = renamed_expression(raw, renames)
+        if done is None or not done[1]:
+            return node
+        for old in done[1]:
+            self.refuse_ambiguous(owner, old, raw)
+        self.changed = True
+        return with_content(node, done[0])
+
+    def refuse_ambiguous(self, owner: str, old: str, written: str) -> None:
+        """Raise when another live class named `old` shares the owner's registry."""
+        other = self.scope.clashes.get(owner, {}).get(old)
+        if other is not None:
+            raise AmbiguousClassName(
+                f"{self.path}: {owner}: {written!r} names {old}, which is ambiguous: {other.ref} is "
+                f"another class {old} in registry {other.registry}; write its module path")
+
+
+class _AnnotationParts(cst.CSTTransformer):
+    """Quoted parts of an annotation (registry strings) and, when unbound, bare old names."""
+
+    def __init__(self, outer: _RegistryStrings, owner: str) -> None:
+        self.outer = outer
+        self.owner = owner
+
+    def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString
+                           ) -> cst.BaseExpression:
+        return self.outer._string(updated_node, self.owner, self.outer.renames)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = self.outer.bare.get(original_node.value)
+        if new is None:
+            return updated_node
+        self.outer.refuse_ambiguous(self.owner, original_node.value, original_node.value)
+        self.outer.changed = True
+        return updated_node.with_changes(value=new)
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)
+
+
+def _scopes(consolidation: Consolidation, index: ModelIndex, renames: dict[str, str]) -> dict[str, _Scope]:
+    """Per file, the classes whose registry strings resolve where a duplicate did."""
+    canon = consolidation.canonical
+    dups = {d.ref for d in consolidation.duplicates}
+    registries = {d.registry for d in consolidation.duplicates if d.class_name in renames}
+    classes: dict[str, set[str]] = {}
+    owners: list[ModelDef] = [canon]
+    for m in index.models:
+        if m.kind == "class" and m.registry in registries and m.ref not in dups and m.ref != canon.ref:
+            owners.append(m)
+    clashes: dict[str, dict[str, dict[str, ModelDef]]] = {}
+    for m in owners:
+        classes.setdefault(m.path, set()).add(m.class_name)
+        for other in index.models:
+            if (other.kind == "class" and other.class_name in renames and other.ref not in dups
+                    and other.registry in {m.registry, *registries}):
+                clashes.setdefault(m.path, {}).setdefault(m.class_name, {})[other.class_name] = other
+    return {path: _Scope(frozenset(names), clashes.get(path, {})) for path, names in classes.items()}
+
+
+def rename_registry_strings(
+    consolidation: Consolidation, changeset: Changeset, root: Path, index: ModelIndex,
+    canonical_path: str,
+) -> Changeset:
+    """The changeset with every registry string naming a renamed duplicate naming the canonical class."""
+    canon = consolidation.canonical
+    renames = {d.class_name: canon.class_name for d in consolidation.duplicates if d.class_name != canon.class_name}
+    if not renames:
+        return changeset
+    scopes = _scopes(consolidation, index, renames)
+    if canon.path != canonical_path and canon.path in scopes:
+        scopes[canonical_path] = scopes.pop(canon.path)
+    word = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(renames))) + r")\b")
+    changes = {c.path: c for c in changeset.changes}
+    for path, scope in sorted(scopes.items()):
+        before = changes[path].after if path in changes else scan.read_text(root, path)
+        if not word.search(before):
+            continue
+        tree = scan.parse_module(before)
+        edit = _RegistryStrings(path, scope, renames, set(bindings(tree)))
+        after = scan.module_text(tree.visit(edit))
+        if not edit.changed or after == before:
+            continue
+        old = changes.get(path)
+        note = "registry strings name " + ", ".join(sorted(set(renames.values())))
+        changes[path] = (replace(old, after=after, summary=f"{old.summary}; {note}") if old is not None
+                         else FileChange(path, before, after, note))
+    return replace(changeset, changes=tuple(changes[p] for p in sorted(changes)))

@@ -1,0 +1,38 @@
+"""Registry expressions: only Name nodes spelling the old class change (rewrite/_registry_names)."""
+
+from __future__ import annotations
+
+import pytest
+
+from codemods.rewrite._registry_names import renamed_expression
+
+RENAMES = {"Account": "Customer"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "new"),
+    [
+        ("Account", "Customer"),
+        ("Account.id == Order.account_id", "Customer.id == Order.account_id"),
+        ("desc(Account.name)", "desc(Customer.name)"),
+        ("[Account.created_at, Account.id]", "[Customer.created_at, Customer.id]"),
+        ("and_(Account.id == Order.account_id, Account.active == true())",
+         "and_(Customer.id == Order.account_id, Customer.active == true())"),
+        ("  Account.id ", "  Customer.id "),
+        ("Mapped[list[Account]]", "Mapped[list[Customer]]"),
+    ],
+)
+def test_names_of_the_old_class_are_renamed(raw: str, new: str) -> None:
+    assert renamed_expression(raw, RENAMES) == (new, ["Account"] * raw.count("Account"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["[Order.account_id]", "AccountType.name", "Order.Account", "foo(Account=1)", "Account_id", "x.Account.id"],
+)
+def test_other_names_stay(raw: str) -> None:
+    assert renamed_expression(raw, RENAMES) == (raw, [])
+
+
+def test_a_string_that_is_no_expression_is_left_to_the_caller() -> None:
+    assert renamed_expression("joined Account", RENAMES) is None
