@@ -119,7 +119,8 @@ def test_statement_path_rewrites_what_it_should() -> None:
         '"""Doc."""\r\nfrom app.users.models import (\r\n    UserRole,\r\n)\r\n'
         "from app.auth.models import User as Customer\r\n"
         "def f():\r\n    from ..auth.models import User\r\n"
-        '    return relationship("User", x="é"), "app.auth.models.UserStatus.x"\r\n',
+        # a bare class name resolves in its class's registry: rewrite/_registry_names renames it
+        '    return relationship("Customer", x="é"), "app.auth.models.UserStatus.x"\r\n',
         [],
     )
 

@@ -2,7 +2,8 @@
 
 SQLAlchemy evaluates some strings against the class registry, not the module: a relationship's
 target and its `primaryjoin`/`secondaryjoin`/`order_by`/`foreign_keys`/`remote_side`/`secondary`
-(a backref's too), and the names in a relationship's `Mapped["..."]` annotation. When the
+(a backref's too), and the names in a relationship's `Mapped["..."]` annotation; in a class body,
+or assigned to a class attribute after it (`Customer.orders = relationship("Order")`). When the
 duplicate has another class name than the canonical (`Account` folded into `Customer`), every
 such string in a class of the duplicate's registry, and in the merged class, names the old class
 whether or not its file imports the old module. Each string is parsed as a Python expression and
@@ -96,6 +97,7 @@ class _RegistryStrings(cst.CSTTransformer):
         # an annotation's bare name is the registry's only when the module binds no such name
         self.bare = {old: new for old, new in renames.items() if old not in module_binds}
         self.stack: list[str] = []
+        self.attached: str | None = None  # `Customer.orders = relationship(...)` after the class
         self.changed = False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -105,8 +107,21 @@ class _RegistryStrings(cst.CSTTransformer):
         self.stack.pop()
         return updated_node
 
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.stack:
+            self.attached = next((t.target.value.value for t in node.targets
+                                  if isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
+                                  and t.target.value.value in self.scope.classes), None)
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.Assign:
+        if not self.stack:
+            self.attached = None
+        return updated_node
+
     def _owner(self) -> str | None:
-        return self.stack[0] if self.stack and self.stack[0] in self.scope.classes else None
+        if not self.stack:
+            return self.attached
+        return self.stack[0] if self.stack[0] in self.scope.classes else None
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         owner = self._owner()

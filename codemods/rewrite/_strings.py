@@ -16,14 +16,10 @@ SQLA_CALLS = frozenset(
 
 class StringRewriter:
     """New content for string literals that name a target: dotted paths, and SQLAlchemy's
-    registry strings (`relationship("User")` of a renamed class, `"and_(a.b.User.id == ...)"`)."""
+    registry strings naming a dotted path (`"and_(a.b.User.id == ...)"`)."""
 
     def __init__(self, plan: Plan) -> None:
         self.targets = plan.targets
-        self.renames = {
-            key.rsplit(".", 1)[1]: t.name for key, t in plan.targets.items()
-            if key.rsplit(".", 1)[0] in plan.old_modules and key.rsplit(".", 1)[1] != t.name
-        }
         keys = sorted(plan.targets, key=len, reverse=True)
         self.embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
 
@@ -35,10 +31,9 @@ class StringRewriter:
         """
         new = self.full_path(raw)
         if new is None and callee in SQLA_CALLS:
-            if index == 0 and raw in self.renames:
-                new = self.renames[raw]
-            else:
-                new = self.embedded.sub(lambda m: self.full_path(m.group(1)) or m.group(1), raw)
+            # a bare class name (`relationship("Account")`) resolves in its class's registry, which
+            # only the index knows: rewrite/_registry_names renames those
+            new = self.embedded.sub(lambda m: self.full_path(m.group(1)) or m.group(1), raw)
         return new
 
     def full_path(self, raw: str) -> str | None:
