@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import libcst as cst
@@ -146,6 +146,8 @@ class _Merger(MergeState):
             ctx = ConvertContext(resolver, self.planner, canon.model.class_name, table, fks, sites,
                                  source.impls, canon.model.module)
             new, notes = convert_member(member, ctx)
+            if slot.source:
+                new = replace(new, stmts=self.carriers[slot.source].quote_models(new.stmts))
             if slot.source and self.is_dataclass:
                 new, note = dataclass_field(new)
                 notes += [note] if note else []

@@ -13,8 +13,9 @@ from codemods.cst._classbody import leading_lines
 from codemods.cst._imports import Binding, ImportPlanner, bindings
 
 
-def names_used(nodes: Iterable[cst.CSTNode]) -> list[str]:
-    """Names read by the nodes, in order (attribute names and keyword names excluded)."""
+def names_used(nodes: Iterable[cst.CSTNode], strings: bool = True) -> list[str]:
+    """Names read by the nodes, in order (attribute names and keyword names excluded); with
+    `strings`, identifiers written as string literals too (`Mapped["UserStatus"]`, `relationship("Invoice")`)."""
     found: list[str] = []
 
     class Collector(cst.CSTVisitor):
@@ -33,12 +34,23 @@ def names_used(nodes: Iterable[cst.CSTNode]) -> list[str]:
         def visit_SimpleString(self, node: cst.SimpleString) -> None:
             # string annotations such as Mapped["UserStatus"] name things too
             value = node.evaluated_value
-            if isinstance(value, str) and value.isidentifier() and value not in found:
+            if strings and isinstance(value, str) and value.isidentifier() and value not in found:
                 found.append(value)
 
     collector = Collector()
     for node in nodes:
         node.visit(collector)
+    return found
+
+
+def names_assigned(cls: cst.ClassDef) -> list[str]:
+    """Names a class body assigns at its top level."""
+    found: list[str] = []
+    for stmt in cls.body.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else []:
+            targets = small.targets if isinstance(small, cst.Assign) else (
+                [small] if isinstance(small, cst.AnnAssign) else [])
+            found += [t.target.value for t in targets if isinstance(t.target, cst.Name)]
     return found
 
 
@@ -91,9 +103,44 @@ class Carrier:
         return module, bind.obj
 
     def carry(self, nodes: Sequence[cst.CSTNode]) -> None:
-        """Make every name the nodes use available in the canonical module."""
+        """Make every name the nodes use available in the canonical module.
+
+        A model class of the duplicate's registry named only in strings (`relationship("Invoice")`,
+        `Mapped[list["Invoice"]]`) stays where it is: SQLAlchemy resolves those strings in the
+        registry, which the merged class shares (or which the dependents are rebased onto).
+        """
+        in_code = set(names_used(nodes, strings=False))
         for name in names_used(nodes):
-            self._carry_name(name)
+            if name in in_code or not self._is_model(name):
+                self._carry_name(name)
+
+    def quote_models(self, stmts: Sequence[cst.BaseStatement]) -> tuple[cst.BaseStatement, ...]:
+        """Relationship annotations with the duplicate module's model classes quoted (`Mapped[list["Loan"]]`):
+        SQLAlchemy then finds them in the registry, so they need not move, whatever the canonical
+        module's `from __future__` imports."""
+        quote = _QuoteNames({n for n in self._dup_defs if n != self.dup_class and n not in self._canon_binds
+                             and self._is_model(n)})
+        out: list[cst.BaseStatement] = []
+        for stmt in stmts:
+            new = stmt.visit(quote) if quote.names else stmt
+            out.append(new if isinstance(new, cst.BaseStatement) else stmt)
+        return tuple(out)
+
+    def _is_model(self, name: str) -> bool:
+        """A class of the duplicate's module mapped like the duplicate (its base, or a table of its
+        own), or an imperative `Table(...)` (a `secondary` string resolves in the MetaData)."""
+        cls = self._dup_defs.get(name)
+        dup = self._dup_defs.get(self.dup_class)
+        if isinstance(cls, cst.SimpleStatementLine):
+            return any(isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
+                       and (get_full_name_for_node(small.value.func) or "").rpartition(".")[2] == "Table"
+                       for small in cls.body)
+        if not isinstance(cls, cst.ClassDef) or not isinstance(dup, cst.ClassDef):
+            return False
+        bases = {get_full_name_for_node(a.value) for a in dup.bases if a.keyword is None} - {None}
+        if any(get_full_name_for_node(a.value) in bases for a in cls.bases if a.keyword is None):
+            return True
+        return any(name in {"__tablename__", "__table__"} for name in names_assigned(cls))
 
     def _carry_name(self, name: str) -> None:
         if name in self._done or name == self.dup_class:
@@ -181,6 +228,46 @@ class Carrier:
         """The statements to insert, in the duplicate module's order, without duplicates."""
         wanted = {id(self._dup_defs[n]) for n in self.moved if n in self._dup_defs}
         return [s for s in self.dup_tree.body if id(s) in wanted]
+
+
+class _QuoteNames(cst.CSTTransformer):
+    """In a relationship's annotation, the given bare names become strings (nothing else changes)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        return False
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        value = original_node.value
+        if not isinstance(value, cst.Call) or (get_full_name_for_node(value.func) or "").rpartition(".")[2] != (
+                "relationship"):
+            return updated_node
+        annotation = original_node.annotation.visit(_Quote(self.names))
+        return updated_node.with_changes(annotation=annotation) if isinstance(annotation, cst.Annotation) else (
+            updated_node)
+
+
+class _Quote(cst.CSTTransformer):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return False  # `sa.orm.Mapped`, `models.Loan`: a dotted name is bound in the module, not the registry
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if original_node.value in self.names:
+            return cst.SimpleString(f'"{original_node.value}"')
+        return updated_node
+
+    def leave_BinaryOperation(self, original_node: cst.BinaryOperation, updated_node: cst.BinaryOperation
+                              ) -> cst.BaseExpression:
+        # `Visit | None` as a whole: `"Visit" | None` would fail when the annotation is evaluated
+        text = cst.Module([]).code_for_node(original_node)
+        if updated_node.deep_equals(original_node) or '"' in text or "\n" in text:
+            return updated_node
+        return cst.SimpleString(f'"{text}"')
 
 
 def _filter_import(stmt: cst.BaseStatement, carrier: Carrier) -> cst.BaseStatement | None:
