@@ -90,12 +90,14 @@ def renamed_expression(raw: str, renames: dict[str, str]) -> tuple[str, list[str
 class _RegistryStrings(cst.CSTTransformer):
     """Edits the registry strings of the given top-level classes of one module."""
 
-    def __init__(self, path: str, scope: _Scope, renames: dict[str, str], module_binds: set[str]) -> None:
+    def __init__(self, path: str, scope: _Scope, renames: dict[str, str], runtime_binds: set[str]) -> None:
         self.path = path
         self.scope = scope
         self.renames = renames
-        # an annotation's bare name is the registry's only when the module binds no such name
-        self.bare = {old: new for old, new in renames.items() if old not in module_binds}
+        # an annotation's bare name is the registry's when nothing binds it at run time (unbound,
+        # or imported under TYPE_CHECKING only: SQLAlchemy then looks it up in the registry)
+        self.bare = {old: new for old, new in renames.items() if old not in runtime_binds}
+        self.bare_renamed: set[str] = set()
         self.stack: list[str] = []
         self.attached: str | None = None  # `Customer.orders = relationship(...)` after the class
         self.changed = False
@@ -198,10 +200,67 @@ class _AnnotationParts(cst.CSTTransformer):
             return updated_node
         self.outer.refuse_ambiguous(self.owner, original_node.value, original_node.value)
         self.outer.changed = True
+        self.outer.bare_renamed.add(original_node.value)
         return updated_node.with_changes(value=new)
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
         return updated_node.with_changes(attr=original_node.attr)
+
+
+class _Uses(cst.CSTVisitor):
+    """Counts the Name nodes reading `name` (import aliases and attribute names are not uses)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.count = 0
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.count += node.value == self.name
+
+
+class _Unalias(cst.CSTTransformer):
+    """`from m import New as Old` -> `from m import New`; while Old is still used, `from m import New`
+    on its own line before it (the sorters keep `as` imports apart)."""
+
+    def __init__(self, old: str, new: str, keep: bool) -> None:
+        self.old, self.new, self.keep = old, new, keep
+
+    def _match(self, alias: cst.ImportAlias) -> bool:
+        asname = alias.asname.name if alias.asname is not None else None
+        return (isinstance(asname, cst.Name) and asname.value == self.old
+                and get_full_name_for_node(alias.name) == self.new)
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine]:
+        [small, *rest] = updated_node.body
+        if rest or not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar) or not any(
+                self._match(a) for a in small.names):
+            return updated_node
+        if self.keep:
+            alone = small.with_changes(names=[cst.ImportAlias(cst.Name(self.new))], lpar=None, rpar=None)
+            return cst.FlattenSentinel([updated_node.with_changes(body=[alone]),
+                                        updated_node.with_changes(leading_lines=[])])
+        names = [a.with_changes(asname=None) if self._match(a) else a for a in small.names]
+        return updated_node.with_changes(body=[small.with_changes(names=names)])
+
+
+def _type_checking_name(tree: cst.Module, old: str, new: str) -> cst.Module:
+    """Where an annotation now names `new` and the module imported the canonical class as `old`
+    for type checkers only, bind `new` there too (dropping `as old` when nothing else uses it)."""
+    binds = bindings(tree)
+    if new in binds or not any(b.how == "from" and b.obj == new and not b.runtime for b in binds.get(old, [])):
+        return tree
+    uses = _Uses(old)
+    tree.visit(uses)
+    return tree.visit(_Unalias(old, new, keep=uses.count > 0))
 
 
 def _scopes(consolidation: Consolidation, index: ModelIndex, renames: dict[str, str]) -> dict[str, _Scope]:
@@ -243,8 +302,12 @@ def rename_registry_strings(
         if not word.search(before):
             continue
         tree = scan.parse_module(before)
-        edit = _RegistryStrings(path, scope, renames, set(bindings(tree)))
-        after = scan.module_text(tree.visit(edit))
+        runtime = {name for name, binds in bindings(tree).items() if any(b.runtime for b in binds)}
+        edit = _RegistryStrings(path, scope, renames, runtime)
+        tree = tree.visit(edit)
+        for old_name in sorted(edit.bare_renamed):
+            tree = _type_checking_name(tree, old_name, renames[old_name])
+        after = scan.module_text(tree)
         if not edit.changed or after == before:
             continue
         old = changes.get(path)
