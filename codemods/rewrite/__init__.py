@@ -5,6 +5,8 @@
 - `_statements`: the statement-level shortcut and the reduced-module pass.
 - `_refs`, `_planner`, `_edits`: bindings and uses in a file, and the edits they need.
 - `_shim`: the re-export module left at the old location.
+- `_registry_names`: registry strings naming a renamed duplicate (`relationship("Account")`,
+  `"Account.id == Order.account_id"`), in every class of its registry (run by `migrate`).
 - `_mentions`: non-Python files that name the old path (listed, never edited).
 """
 
