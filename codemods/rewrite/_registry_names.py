@@ -267,7 +267,7 @@ def _scopes(consolidation: Consolidation, index: ModelIndex, renames: dict[str, 
     """Per file, the classes whose registry strings resolve where a duplicate did."""
     canon = consolidation.canonical
     dups = {d.ref for d in consolidation.duplicates}
-    registries = {d.registry for d in consolidation.duplicates if d.class_name in renames}
+    registries = {d.registry for d in consolidation.duplicates if d.class_name in renames and d.registry}
     classes: dict[str, set[str]] = {}
     owners: list[ModelDef] = [canon]
     for m in index.models:
