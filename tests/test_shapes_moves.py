@@ -18,4 +18,5 @@ def test_mixed_module_keeps_its_code_and_warns_on_moved_names(tmp_path_factory: 
     assert "extend_existing" not in merged and "__table_args__" not in merged
     legacy = git(tree, "show", "HEAD:shop/legacy.py")
     assert "class Invoice(Base):" in legacy and "def invoice_number" in legacy
+    assert not legacy.startswith("\n")  # `import enum` went with the enum: no blank first line
     assert "class Invoice" not in merged

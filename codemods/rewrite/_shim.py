@@ -204,6 +204,13 @@ def _partial_shim(
             body.insert(at, cst.parse_statement(line + "\n"))
     new = tree.with_changes(body=body)
     new = remove_unused_imports(new, unused)
+    if new.body and not any(line.comment for line in new.header):
+        # the first import went (`import enum` of a moved enum): no blank line opens the file
+        first = new.body[0]
+        lines = list(getattr(first, "leading_lines", ()))
+        while lines and lines[0].comment is None:
+            lines.pop(0)
+        new = new.with_changes(header=[], body=[first.with_changes(leading_lines=lines), *new.body[1:]])
     if warn:
         new = add_imports(new, [("importlib", None, None), ("warnings", None, None),
                                 ("typing", "TYPE_CHECKING", None), ("typing", "Any", None)])
