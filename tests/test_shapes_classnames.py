@@ -48,6 +48,9 @@ def test_registry_strings_of_files_that_never_import_the_old_module(staged: tupl
     assert "    from crm.customers import Customer\n    from crm.customers import Customer as Account\n" in notes
     assert 'account: Mapped[Customer] = relationship(backref="notes")' in notes
     assert "def latest_note(account: Account)" in notes
+    contacts = git(tree, "show", "HEAD:crm/contacts.py")  # Account bound at run time: it stays the name
+    assert "from crm.customers import Customer as Account" in contacts
+    assert 'account: Mapped["Account"] = relationship()' in contacts
     merged = git(tree, "show", "HEAD:crm/customers.py")
     assert 'remote_side="Customer.id"' in merged and 'order_by="Customer.name"' in merged
     assert "Account" not in merged

@@ -94,8 +94,9 @@ class _RegistryStrings(cst.CSTTransformer):
         self.path = path
         self.scope = scope
         self.renames = renames
-        # an annotation's bare name is the registry's when nothing binds it at run time (unbound,
-        # or imported under TYPE_CHECKING only: SQLAlchemy then looks it up in the registry)
+        # a name in an annotation (quoted or not) is the registry's when nothing binds it at run
+        # time (unbound, or imported under TYPE_CHECKING only); a run-time binding (the rewrite's
+        # `Customer as Account`) is what SQLAlchemy evaluates first, and type checkers read it too
         self.bare = {old: new for old, new in renames.items() if old not in runtime_binds}
         self.bare_renamed: set[str] = set()
         self.stack: list[str] = []
@@ -171,6 +172,8 @@ class _RegistryStrings(cst.CSTTransformer):
             return node
         for old in done[1]:
             self.refuse_ambiguous(owner, old, raw)
+        if renames is self.bare:
+            self.bare_renamed.update(done[1])
         self.changed = True
         return with_content(node, done[0])
 
@@ -184,7 +187,7 @@ class _RegistryStrings(cst.CSTTransformer):
 
 
 class _AnnotationParts(cst.CSTTransformer):
-    """Quoted parts of an annotation (registry strings) and, when unbound, bare old names."""
+    """Old names in an annotation, quoted or bare, where the module binds none at run time."""
 
     def __init__(self, outer: _RegistryStrings, owner: str) -> None:
         self.outer = outer
@@ -192,7 +195,7 @@ class _AnnotationParts(cst.CSTTransformer):
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString
                            ) -> cst.BaseExpression:
-        return self.outer._string(updated_node, self.owner, self.outer.renames)
+        return self.outer._string(updated_node, self.owner, self.outer.bare)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
         new = self.outer.bare.get(original_node.value)
