@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from codemods.cst._registry_exprs import renamed_spec
+from codemods.index._columns import relationship_spec_of_text
 from codemods.rewrite._registry_names import renamed_expression
 
 RENAMES = {"Account": "Customer"}
@@ -36,3 +38,14 @@ def test_other_names_stay(raw: str) -> None:
 
 def test_a_string_that_is_no_expression_is_left_to_the_caller() -> None:
     assert renamed_expression("joined Account", RENAMES) is None
+
+
+def test_a_duplicates_relationship_compares_equal_once_its_class_is_renamed() -> None:
+    ours = relationship_spec_of_text('relationship(remote_side="Customer.id", back_populates="branches")',
+                                     'Mapped["Customer | None"]')
+    theirs = relationship_spec_of_text('relationship("Account", remote_side="Account.id", back_populates="branches")',
+                                       None)
+    assert ours is not None and theirs is not None and ours != theirs
+    assert renamed_spec(theirs, RENAMES) == ours
+    other = relationship_spec_of_text('relationship("Account", remote_side="AccountType.id")', None)
+    assert other is not None and dict(renamed_spec(other, RENAMES))["remote_side"] == "'AccountType.id'"

@@ -102,3 +102,23 @@ def test_a_string_naming_an_ambiguous_class_is_refused(tmp_path: Path) -> None:
         "is another class Account in registry crm.db.Base; write its module path"
     )
     assert git(tree, "status", "--porcelain") == "" and git(tree, "branch", "--list") == branches
+
+
+def test_the_same_self_reference_under_both_names_is_no_conflict(tmp_path: Path) -> None:
+    tree = project("shape_classnames", tmp_path / "p")
+    customers = tree / "crm/customers.py"
+    imports = "from sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\n"
+    customers.write_text(
+        customers.read_text().replace(imports, "from sqlalchemy import ForeignKey, Integer, String\n"
+                                               "from sqlalchemy.orm import Mapped, mapped_column, relationship\n")
+        + '    parent_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("accounts.id"))\n\n'
+        '    parent: Mapped["Customer | None"] = relationship(remote_side="Customer.id", back_populates="branches")\n'
+        '    branches: Mapped[list["Customer"]] = relationship(back_populates="parent", order_by="Customer.name")\n'
+    )
+    legacy = tree / "crm/legacy/accounts.py"
+    legacy.write_text(legacy.read_text().replace('parent_id = Column(ForeignKey("accounts.id"))',
+                                                 'parent_id = Column(Integer, ForeignKey("accounts.id"))'))
+    git(tree, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "self reference")
+    run = modelfold(tree, "migrate", *REFS, "--dry-run", "--on-conflict", "fail")
+    assert run.returncode == 0, run.stderr
+    assert "0 conflict(s)" in run.stderr + run.stdout
