@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from codemods import scan
 from codemods.index import build_index
-from codemods.index._columns import table_indexed_columns, with_table_index
+from codemods.index._columns import renamed_spec, table_indexed_columns, with_table_index
 from codemods.types import Detection, DuplicateGroup, ModelDef, ModelIndex
 
 STYLE_RANK = {"mapped": 2, "mixed": 1, "legacy": 0}
@@ -76,7 +76,7 @@ def _group(
         canonical=canonical.ref,
         reasons=tuple(reasons),
         only_in=_only_in(members),
-        differing=_differing(members),
+        differing=_differing(members, canonical),
         note=UNRESOLVED_NOTE.format(refs=", ".join(unresolved)) if unresolved else None,
     )
 
@@ -113,15 +113,16 @@ def choose_canonical(
     return best, reasons
 
 
-def _attributes(model: ModelDef) -> dict[str, object]:
-    """Each attribute's normalised definition (the one merge compares: `index._columns`)."""
+def _attributes(model: ModelDef, class_name: str = "") -> dict[str, object]:
+    """Each attribute's normalised definition (the one merge compares: `index._columns`), the
+    model's own class name read as `class_name` in its relationships (as the merge renames it)."""
     out: dict[str, object] = {}
     table_args = next((m.source for m in model.members if m.name == "__table_args__"), "")
     indexed = table_indexed_columns(table_args)
     for col in model.columns:
         out[col.name] = ("column", with_table_index(col.name, col.spec, indexed))
     for rel in model.relationships:
-        out[rel.name] = ("relationship", rel.spec)
+        out[rel.name] = ("relationship", renamed_spec(rel.spec, {model.class_name: class_name or model.class_name}))
     for member in model.members:
         if member.kind not in {"docstring", "statement"} and member.name not in {*out, "__tablename__"}:
             out[member.name] = ("member", member.spec)
@@ -137,8 +138,8 @@ def _only_in(members: Sequence[ModelDef]) -> dict[str, tuple[str, ...]]:
     }
 
 
-def _differing(members: Sequence[ModelDef]) -> tuple[str, ...]:
-    attrs = [_attributes(m) for m in members]
+def _differing(members: Sequence[ModelDef], canonical: ModelDef) -> tuple[str, ...]:
+    attrs = [_attributes(m, canonical.class_name) for m in members]
     names = sorted({n for a in attrs for n in a})
     return tuple(
         n for n in names

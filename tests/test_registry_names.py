@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.cst._registry_exprs import renamed_spec
-from codemods.index._columns import relationship_spec_of_text
+from codemods.index._columns import relationship_spec_of_text, renamed_spec
 from codemods.rewrite._registry_names import renamed_expression
 
 RENAMES = {"Account": "Customer"}
@@ -49,3 +48,6 @@ def test_a_duplicates_relationship_compares_equal_once_its_class_is_renamed() ->
     assert renamed_spec(theirs, RENAMES) == ours
     other = relationship_spec_of_text('relationship("Account", remote_side="AccountType.id")', None)
     assert other is not None and dict(renamed_spec(other, RENAMES))["remote_side"] == "'AccountType.id'"
+    spaced = relationship_spec_of_text('relationship("Order", primaryjoin="Account.id==Order.account_id")', None)
+    plain = relationship_spec_of_text('relationship("Order", primaryjoin="Customer.id == Order.account_id")', None)
+    assert spaced is not None and plain is not None and renamed_spec(spaced, RENAMES) == renamed_spec(plain, {})

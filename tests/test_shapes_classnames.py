@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from codemods.detect import detect
+
 from support.shapes import checkout_staged, git, modelfold, own_tests, project
 
 pytestmark = pytest.mark.slow
@@ -122,3 +124,5 @@ def test_the_same_self_reference_under_both_names_is_no_conflict(tmp_path: Path)
     run = modelfold(tree, "migrate", *REFS, "--dry-run", "--on-conflict", "fail")
     assert run.returncode == 0, run.stderr
     assert "0 conflict(s)" in run.stderr + run.stdout
+    group = next(g for g in detect(tree).groups if g.table == "accounts")  # detect judges them alike too
+    assert not {"parent", "branches"} & set(group.differing), group.differing

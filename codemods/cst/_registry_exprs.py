@@ -2,17 +2,14 @@
 
 SQLAlchemy evaluates such strings against the class registry; renaming a class in one renames
 the Name nodes spelling it (parsed with libcst), never an attribute, a keyword or a longer name.
-Shared by the merge (comparing a duplicate's relationship with the canonical's) and the rewrite
-(`rewrite/_registry_names`).
+The rewrite's edit (`rewrite/_registry_names`); comparisons use `index._columns.renamed_spec`.
 """
 
 from __future__ import annotations
 
-import ast
-
 import libcst as cst
 
-__all__ = ["renamed_expression", "renamed_spec"]
+__all__ = ["renamed_expression"]
 
 
 class _Names(cst.CSTTransformer):
@@ -54,20 +51,3 @@ def renamed_expression(raw: str, renames: dict[str, str]) -> tuple[str, list[str
     start = len(raw) - len(raw.lstrip())
     return raw[:start] + new + raw[start + len(body):], names.found
 
-
-def renamed_spec(spec: tuple[tuple[str, str], ...], renames: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """A relationship's normalised definition (`index._columns.relationship_spec`) as it reads once
-    the classes are renamed: its target, and the registry expressions among its string options."""
-    out: dict[str, str] = {}
-    for key, value in spec:
-        if key == "target":
-            value = renames.get(value, value)
-        elif value[:1] in "'\"":
-            try:
-                raw = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                raw = None
-            done = renamed_expression(raw, renames) if isinstance(raw, str) else None
-            value = repr(done[0]) if done is not None and done[1] else value
-        out[key] = value
-    return tuple(sorted(out.items()))

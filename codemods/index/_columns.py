@@ -211,6 +211,30 @@ def relationship_spec(call: ast.Call, annotation: ast.expr | None) -> Spec:
     return tuple(sorted(facts.items()))
 
 
+class _Rename(ast.NodeTransformer):
+    def __init__(self, renames: dict[str, str]) -> None:
+        self.renames = renames
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(self.renames.get(node.id, node.id), node.ctx)
+
+
+def renamed_spec(spec: Spec, renames: dict[str, str]) -> Spec:
+    """A relationship's definition as it reads once classes are renamed (`Account` folded into
+    `Customer`): its target, and the registry expressions among its string options (parsed, so
+    only Name nodes change and spacing inside the string does not count)."""
+    out: dict[str, str] = {}
+    for key, value in spec:
+        if key == "target":
+            value = renames.get(value, value)
+        elif value[:1] in "'\"":
+            raw = _literal(_parse_expr(value))
+            expr = _parse_expr(raw) if isinstance(raw, str) and raw.strip() else None
+            value = repr(ast.unparse(_Rename(renames).visit(expr))) if expr is not None else value
+        out[key] = value
+    return tuple(sorted(out.items()))
+
+
 def code_spec(source: str) -> str:
     """Formatting-, comment- and type-hint-blind key of a member's code (an ast dump)."""
     try:

@@ -13,7 +13,7 @@ from codemods.convert import local_type_impls
 from codemods.cst._classbody import Member, Resolver, class_statements, member_key, members
 from codemods.cst._imports import ImportPlanner
 from codemods.cst._isort import load_style
-from codemods.cst._registry_exprs import renamed_spec
+from codemods.index._columns import renamed_spec
 from codemods.merge._bases import (
     Inherited,
     TreeClasses,
@@ -95,9 +95,9 @@ class MergeState:
     def _key(self, member: Member, index: int) -> object:
         """member_key, counting a one-column Index in __table_args__ as index=True."""
         key = member_key(member, self.sources[index].resolver)
-        name, canonical = self.sources[index].model.class_name, self.sources[0].model.class_name
-        if member.kind == "relationship" and isinstance(key, tuple) and name != canonical:
+        if member.kind == "relationship" and isinstance(key, tuple):
             # `relationship("Account", remote_side="Account.id")` of Account folded into Customer
+            name, canonical = self.sources[index].model.class_name, self.sources[0].model.class_name
             return renamed_spec(key, {name: canonical})
         if member.kind != "column" or not isinstance(key, tuple):
             return key
