@@ -7,4 +7,5 @@
   list of a from-import that grows (kept sorted, one per line when exploded).
 - `_isort`: the project's import-sorting style (ruff's or isort's settings) and its order.
 - `_placement`: new or changed import statements moved where that sorter puts them.
+- `_registry_exprs`: a registry expression string (`"desc(Account.name)"`) with a class renamed.
 """
