@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from codemods.stage._probe import (
     import_roots,
     module_root,
     run_probe,
+    run_probes,
 )
 from codemods.stage._python import Interpreter, check_python, find_python
 from codemods.stage._schema_loss import lost_schema, table_diff
@@ -36,7 +36,6 @@ from codemods.stage._testrun import compare_tests, run_tests
 from codemods.types import BeforeSnapshot, Migration, ModelfoldError, TableDiff, TestRun, Verification
 
 MAX_ORDERS = 24
-PARALLEL_PROBES = 2  # fresh interpreters at once (each is one process, mostly CPU-bound imports)
 ALEMBIC_TEXT = re.compile(r"^\s*(from\s+alembic\b|import\s+alembic\b)", re.MULTILINE)
 
 __all__ = [
@@ -206,26 +205,25 @@ def snapshot_before(
         check_python(interpreter, box, roots, sorted({t.top for t in homes}),
                      sorted({t.top for t in found.targets.values()}), timeout)
         progress.phase("verify: probing the tree before", sum(1 + len(m.consolidation.duplicates) for m in migrations))
-        for m in migrations:
-            for model in (m.consolidation.canonical, *m.consolidation.duplicates):
-                progress.advance(f"importing {model.module}")
-                probe = run_probe(box, _plan(found, [model.module, *core, *rest]), found.roots,
-                                  models=found.refs, configure=True, timeout=timeout,
-                                  python=interpreter.path)
-                if probe.failed:
-                    errors[model.ref] = probe.failed
-                    continue
-                for o in probe.outcomes:  # a module that imported in any probe imported before
-                    if o.ok:
-                        outcomes[o.name] = None
-                    elif o.name not in outcomes:
-                        outcomes[o.name] = explain(o, box)
-                configure += [probe.configure] if probe.configure else []
-                key = probe.owner.get(model.ref)
-                if key is not None and key in probe.tables:
-                    classes[model.ref] = probe.tables[key]
-                for name, info in probe.tables.items():
-                    tables.setdefault(name, info)
+        models = [model for m in migrations for model in (m.consolidation.canonical, *m.consolidation.duplicates)]
+        probes = run_probes(box, [_plan(found, [model.module, *core, *rest]) for model in models], found.roots,
+                            models=found.refs, configure=True, timeout=timeout, python=interpreter.path)
+        for model, probe in zip(models, probes, strict=True):
+            progress.advance(f"imported {model.module}")
+            if probe.failed:
+                errors[model.ref] = probe.failed
+                continue
+            for o in probe.outcomes:  # a module that imported in any probe imported before
+                if o.ok:
+                    outcomes[o.name] = None
+                elif o.name not in outcomes:
+                    outcomes[o.name] = explain(o, box)
+            configure += [probe.configure] if probe.configure else []
+            key = probe.owner.get(model.ref)
+            if key is not None and key in probe.tables:
+                classes[model.ref] = probe.tables[key]
+            for name, info in probe.tables.items():
+                tables.setdefault(name, info)
         if test_cmd:
             progress.phase("running the tests before", 1)
             progress.advance(test_cmd)
@@ -285,13 +283,10 @@ def check_after(
     with contained(tree) as box:
         progress.phase("verify: import orders after", len(orders))
 
-        def probe_order(order: list[str]) -> ProbeResult:
-            progress.advance(f"importing from {order[0]}")
-            return run_probe(box, _plan(found, order), found.roots, models=found.refs, configure=True,
-                             timeout=timeout, python=interpreter.path)
-
-        with ThreadPoolExecutor(max_workers=PARALLEL_PROBES) as pool:
-            probes = list(pool.map(probe_order, orders))
+        probes = run_probes(box, [_plan(found, order) for order in orders], found.roots, models=found.refs,
+                            configure=True, timeout=timeout, python=interpreter.path)
+        for order in orders:
+            progress.advance(f"imported from {order[0]}")
         after: ProbeResult | None = None
         for order, probe in zip(orders, probes, strict=True):
             if probe.failed:
