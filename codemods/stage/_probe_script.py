@@ -16,6 +16,7 @@ document to `result`, and is killed after `timeout` seconds; the server prints e
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import importlib.machinery
 import json
@@ -114,7 +115,7 @@ def _import(target: dict[str, str]) -> dict[str, Any]:
     except BaseException as exc:  # noqa: BLE001 -- the target's code may raise anything
         return {"status": "error", "error": _error(exc)}
     found = getattr(module, "__file__", None)
-    if found and os.path.realpath(found) != os.path.realpath(target["file"]):
+    if found and found != target["file"] and os.path.realpath(found) != os.path.realpath(target["file"]):
         return {"status": "elsewhere", "error": None, "file": os.path.realpath(found)}
     return {"status": "ok", "error": None}
 
@@ -213,6 +214,7 @@ def serve(spec: dict[str, Any]) -> None:
     sys.path[:0] = spec["path"]
     _preload(spec["preload"], {t for run in spec["runs"] for t in run["tops"]})
     _precompile(sorted({m["file"] for run in spec["runs"] for m in run["modules"]}))
+    gc.freeze()  # what is imported so far is never collected: a child's collections skip it
     pending = list(enumerate(spec["runs"]))
     running: dict[int, tuple[int, float]] = {}  # pid -> (run number, deadline)
     done: dict[int, dict[str, Any]] = {}
