@@ -20,6 +20,7 @@ from codemods.safety import _checks as checks
 from codemods.safety import _faults as faults
 from codemods.stage import _refs, _runs
 from codemods.stage import _verify as verify_mod
+from codemods.stage._cache import SnapshotCache, snapshot_cache
 from codemods.stage._tree import head_commit, init_submodules, refuse_moved_since
 from codemods.types import Changeset, Migration, ModelfoldError, StageResult, Verification
 
@@ -140,8 +141,10 @@ def stage(
             repo.git(c=NO_HOOKS).worktree("add", "--detach", "--quiet", str(run.tree), start)
             init_submodules(Path(repo.working_tree_dir or root), run.tree)
             base_dir = run.tree / prefix if prefix else run.tree
+            cache = snapshot_cache(common, Path(repo.working_tree_dir or root), start, prefix, migrations,
+                                   excludes, python, timeout) if run_verify else None
             verification = _verify(base_dir, migrations, combined, excludes, test_cmd, timeout,
-                                   python, progress) if run_verify else None
+                                   python, progress, cache) if run_verify else None
             progress.phase("committing", len(migrations))
             commits = _commit_each(run.tree, prefix, base_dir, migrations, scratch, progress)
             _runs.note_lock(run, _refs.HEADS + name)
@@ -164,10 +167,10 @@ def _stderr_note(line: str) -> None:
 
 def _verify(
     base: Path, migrations: Sequence[Migration], combined: Changeset, excludes: Sequence[str],
-    test_cmd: str | None, timeout: float, python: str, progress: Progress,
+    test_cmd: str | None, timeout: float, python: str, progress: Progress, cache: SnapshotCache | None,
 ) -> Verification:
     before = verify_mod.snapshot_before(base, migrations, excludes=excludes, test_cmd=test_cmd,
-                                        timeout=timeout, python=python, progress=progress)
+                                        timeout=timeout, python=python, progress=progress, cache=cache)
     for m in migrations:
         write_changes(base, m.changeset)
     faults.checkpoint("stage.verify")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from codemods import scan
 from codemods.index import build_index
 from codemods.progress import NO_PROGRESS, Progress
+from codemods.stage._cache import SnapshotCache
 from codemods.stage._probe import (
     Containment,
     ModuleOutcome,
@@ -188,12 +189,30 @@ def _interpreter(tree: Path, python: str | None) -> Interpreter:
 def snapshot_before(
     tree: Path, migrations: Sequence[Migration], *, excludes: Sequence[str] = (),
     test_cmd: str | None = None, timeout: float = 120.0, python: str | None = None,
-    progress: Progress = NO_PROGRESS,
+    progress: Progress = NO_PROGRESS, cache: SnapshotCache | None = None,
 ) -> BeforeSnapshot:
-    """Each module's outcome and each consolidated class's table at HEAD; the test command's run."""
+    """Each module's outcome and each consolidated class's table at HEAD (from `cache` when it holds
+    them); the test command's run."""
+    probed = cache.load(tree) if cache else None
+    if probed is None:
+        probed = _probe_before(tree, migrations, excludes, timeout, _interpreter(tree, python), progress)
+        if cache:
+            cache.store(probed, tree)
+    if not test_cmd:
+        return probed
+    with contained(tree) as box:
+        progress.phase("running the tests before", 1)
+        progress.advance(test_cmd)
+        tests = run_tests(box, test_cmd, "before")
+    return replace(probed, tests=tests)
+
+
+def _probe_before(
+    tree: Path, migrations: Sequence[Migration], excludes: Sequence[str], timeout: float,
+    interpreter: Interpreter, progress: Progress,
+) -> BeforeSnapshot:
     core, rest = affected_modules(tree, migrations)
     found = tree_modules(tree, excludes, migration_paths(migrations))
-    interpreter = _interpreter(tree, python)
     classes: dict[str, Mapping[str, Any]] = {}
     tables: dict[str, Mapping[str, Any]] = {}
     errors: dict[str, str] = {}
@@ -224,11 +243,7 @@ def snapshot_before(
                 classes[model.ref] = probe.tables[key]
             for name, info in probe.tables.items():
                 tables.setdefault(name, info)
-        if test_cmd:
-            progress.phase("running the tests before", 1)
-            progress.advance(test_cmd)
-        tests = run_tests(box, test_cmd, "before") if test_cmd else None
-    return BeforeSnapshot(classes, tables, errors, tests, outcomes=outcomes, configure=tuple(configure))
+    return BeforeSnapshot(classes, tables, errors, None, outcomes=outcomes, configure=tuple(configure))
 
 
 def _names(migrations: Sequence[Migration]) -> re.Pattern[str]:

@@ -1,0 +1,84 @@
+"""The "before" probes of a start commit are kept in the git dir and reused by the next run at the
+same commit, interpreter and migration; a new commit or a dirty tree probes again, and a cached
+failure that names the scratch tree is still recognised as pre-existing (real git, real probes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codemods.stage import stage
+from codemods.stage._cache import interpreter_fingerprint
+
+from support.mini_project import DB, FILES, git, make_repo, migration
+from support.verify_env import make_venv, sqlalchemy_only
+
+pytestmark = pytest.mark.slow
+
+COUNTED_DB = DB + '''
+import os as _os
+
+if _os.environ.get("MODELFOLD_TEST_SEEN"):
+    with open(_os.environ["MODELFOLD_TEST_SEEN"], "a") as _fh:
+        _fh.write("probe\\n")
+'''
+# fails at import at HEAD and after the change alike, naming its own file (in the scratch tree)
+BROKEN = '''from sqlalchemy import Column, Integer
+
+from pkg.db import Base
+
+
+class Ledger(Base):
+    __tablename__ = "ledger"
+
+    id = Column(Integer, primary_key=True)
+
+
+raise RuntimeError(f"ledger disabled at {__file__}")
+'''
+
+
+def probes(seen: Path) -> int:
+    """How many probe interpreters (or forked orders) imported pkg.db so far."""
+    return len(seen.read_text().splitlines()) if seen.exists() else 0
+
+
+def test_the_before_probes_are_reused_at_the_same_commit_and_redone_when_it_or_the_tree_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo(tmp_path / "repo", {**FILES, "pkg/db.py": COUNTED_DB, "pkg/ledger.py": BROKEN})
+    seen = tmp_path / "seen.txt"
+    monkeypatch.setenv("MODELFOLD_TEST_SEEN", str(seen))
+
+    def run() -> int:
+        start = probes(seen)
+        result = stage(repo, [migration()], branch="modelfold/cached", force=True)
+        assert result.verification is not None and result.verification.ok, result.verification
+        assert any("already failing before: pkg.ledger" in m for m in result.verification.messages)
+        return probes(seen) - start
+
+    first = run()
+    assert list((repo / ".git" / "modelfold" / "cache").glob("before-*.json"))
+    again = run()
+    assert 0 < again < first  # only the "after" orders ran; the two "before" probes came from the cache
+    (repo / "notes.txt").write_text("untracked\n")
+    assert run() == first  # a dirty tree is never trusted
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "-q", "-m", "notes")
+    assert run() == first  # a new commit is a new entry
+    assert run() == again
+
+
+def test_the_interpreter_fingerprint_follows_its_installed_packages(tmp_path: Path) -> None:
+    python = make_venv(tmp_path / "venv", {"sqla.pth": str(sqlalchemy_only(tmp_path / "libs")) + "\n"})
+    first = interpreter_fingerprint(str(python))
+    assert first is not None and interpreter_fingerprint(str(python)) == first
+    site = Path(next(row[0] for row in first[4:]))
+    (site / "newpkg").mkdir()  # a package installed
+    second = interpreter_fingerprint(str(python))
+    assert second is not None and second != first
+    (site / "sqla.pth").write_text(str(tmp_path / "elsewhere") + "\n")  # a .pth edited in place
+    assert interpreter_fingerprint(str(python)) not in (first, second)
+    (tmp_path / "venv" / "pyvenv.cfg").unlink()  # not a virtualenv: its packages are not fingerprinted
+    assert interpreter_fingerprint(str(python)) is None
