@@ -1,9 +1,12 @@
 """The "before" probes of a start commit are kept in the git dir and reused by the next run at the
 same commit, interpreter and migration; a new commit or a dirty tree probes again, and a cached
-failure that names the scratch tree is still recognised as pre-existing (real git, real probes)."""
+failure that names the scratch tree is still recognised as pre-existing (real git, real probes).
+The scratch worktree is unregistered before stage returns, its files removed by a detached rm."""
 
 from __future__ import annotations
 
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,20 @@ def test_the_interpreter_fingerprint_follows_its_installed_packages(tmp_path: Pa
     assert interpreter_fingerprint(str(python)) not in (first, second)
     (tmp_path / "venv" / "pyvenv.cfg").unlink()  # not a virtualenv: its packages are not fingerprinted
     assert interpreter_fingerprint(str(python)) is None
+
+
+def test_the_scratch_worktree_is_unregistered_at_once_and_its_files_removed_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    scratch_parent = tmp_path / "tmp"
+    scratch_parent.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_parent))
+    stage(repo, [migration()], branch="modelfold/cleanup", run_verify=False)
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+    assert not [p for p in scratch_parent.iterdir() if not p.name.endswith("-removed")]
+    for _ in range(300):  # the detached rm -rf finishes on its own
+        if not any(scratch_parent.iterdir()):
+            break
+        time.sleep(0.1)
+    assert not any(scratch_parent.iterdir())
