@@ -87,8 +87,11 @@ def tree_modules(tree: Path, excludes: Sequence[str] = (), wanted: Sequence[str]
     regular: set[tuple[str, str]] = set()
     candidates: dict[str, list[ModuleTarget]] = {}
     alembic: list[str] = []
+    all_roots: set[str] = set()
     for f in files:
         root = module_root(f)
+        if root is not None:
+            all_roots.add(root)
         if root is None or not _valid_module(f.module):
             continue
         top = f.module.partition(".")[0]
@@ -106,7 +109,7 @@ def tree_modules(tree: Path, excludes: Sequence[str] = (), wanted: Sequence[str]
                for name, ts in candidates.items()}
     conflicted = frozenset(t for t, roots in by_root.items()
                            if len(roots) > 1 and any((t, r) in regular for r in roots))
-    return TreeModules(targets, tuple(import_roots(files)), conflicted, tuple(alembic),
+    return TreeModules(targets, tuple(sorted(all_roots)), conflicted, tuple(alembic),
                        tuple(sorted(m.ref for m in index.models)),
                        tuple(sorted({m.module for m in index.models})))
 
