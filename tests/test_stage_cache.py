@@ -5,12 +5,14 @@ The scratch worktree is unregistered before stage returns, its files removed by 
 
 from __future__ import annotations
 
+import io
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from codemods.progress import LineProgress
 from codemods.stage import stage
 from codemods.stage._cache import interpreter_fingerprint
 
@@ -54,17 +56,23 @@ def test_the_before_probes_are_reused_at_the_same_commit_and_redone_when_it_or_t
     seen = tmp_path / "seen.txt"
     monkeypatch.setenv("MODELFOLD_TEST_SEEN", str(seen))
 
+    said: list[str] = []
+
     def run() -> int:
         start = probes(seen)
-        result = stage(repo, [migration()], branch="modelfold/cached", force=True)
+        lines = io.StringIO()
+        result = stage(repo, [migration()], branch="modelfold/cached", force=True, progress=LineProgress(lines))
         assert result.verification is not None and result.verification.ok, result.verification
         assert any("already failing before: pkg.ledger" in m for m in result.verification.messages)
+        said.append(lines.getvalue())
         return probes(seen) - start
 
     first = run()
     assert list((repo / ".git" / "modelfold" / "cache").glob("before-*.json"))
     again = run()
     assert 0 < again < first  # only the "after" orders ran; the two "before" probes came from the cache
+    assert "probing the tree before" in said[0] and "probing the tree before" not in said[1]
+    assert "the tree before, probed by an earlier run at this commit" in said[1]
     (repo / "notes.txt").write_text("untracked\n")
     assert run() == first  # a dirty tree is never trusted
     git(repo, "add", "notes.txt")

@@ -197,6 +197,9 @@ def snapshot_before(
     """Each module's outcome and each consolidated class's table at HEAD (from `cache` when it holds
     them); the test command's run."""
     probed = cache.load(tree) if cache else None
+    if probed is not None and cache is not None:
+        progress.phase("verify: the tree before, probed by an earlier run at this commit", 1)
+        progress.advance(f"read {cache.path.name}")
     if probed is None:
         probed = _probe_before(tree, migrations, excludes, timeout, _interpreter(tree, python), progress)
         if cache:
