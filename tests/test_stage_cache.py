@@ -6,6 +6,7 @@ The scratch worktree is unregistered before stage returns, its files removed by 
 from __future__ import annotations
 
 import io
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from codemods.progress import LineProgress
 from codemods.stage import stage
-from codemods.stage._cache import interpreter_fingerprint
+from codemods.stage._cache import interpreter_fingerprint, snapshot_cache
 
 from support.mini_project import DB, FILES, git, make_repo, migration
 from support.verify_env import make_venv, sqlalchemy_only
@@ -110,3 +111,21 @@ def test_the_scratch_worktree_is_unregistered_at_once_and_its_files_removed_in_t
             break
         time.sleep(0.1)
     assert not any(scratch_parent.iterdir())
+
+
+def test_no_entry_is_trusted_in_a_repository_with_submodules_or_changes(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    common = repo / ".git"
+
+    def entry() -> object:
+        return snapshot_cache(common, repo, head, "", [migration()], (), sys.executable, 120.0)
+
+    assert entry() is not None  # modelfold's own virtualenv, a clean tree
+    (repo / "pkg" / "service.py").write_text("# edited\n")
+    assert entry() is None
+    git(repo, "checkout", "--", "pkg/service.py")
+    (repo / ".gitmodules").write_text('[submodule "vendor"]\n\tpath = vendor\n\turl = ../vendor\n')
+    git(repo, "add", ".gitmodules")
+    git(repo, "commit", "-q", "-m", "submodules")
+    assert entry() is None

@@ -7,7 +7,8 @@ classes and files, the timeout, the interpreter (its real path and file, and eve
 site-packages with its modification time and, for `.pth` files, their text), and modelfold's own
 probe and verification code. An entry is neither read nor written when the user's working tree
 has changes or untracked files (an editable install of another package of the repository would
-import them), when the interpreter is not a virtualenv of its own (a system interpreter's
+import them), when the repository has submodules (the scratch tree fills them from the user's
+checkouts), when the interpreter is not a virtualenv of its own (a system interpreter's
 packages are not fingerprinted), or when a probe failed (a timeout may not happen again). The
 source folder of an editable install outside the repository is not watched.
 """
@@ -107,6 +108,8 @@ def snapshot_cache(
     excludes: Sequence[str], python: str, timeout: float,
 ) -> SnapshotCache | None:
     """The cache entry for this run, or None when no entry can be trusted (see the module doc)."""
+    if (repo_top / ".gitmodules").exists():
+        return None  # the scratch tree's submodules come from the user's checkouts of them
     interpreter = interpreter_fingerprint(python)
     if interpreter is None or not _clean(repo_top):
         return None
