@@ -69,7 +69,7 @@ def test_the_before_probes_are_reused_at_the_same_commit_and_redone_when_it_or_t
         return probes(seen) - start
 
     first = run()
-    assert list((repo / ".git" / "modelfold" / "cache").glob("before-*.json"))
+    assert list((repo / ".git" / "modelfold-cache").glob("before-*.json"))
     again = run()
     assert 0 < again < first  # only the "after" orders ran; the two "before" probes came from the cache
     assert "probing the tree before" in said[0] and "probing the tree before" not in said[1]

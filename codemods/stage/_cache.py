@@ -26,7 +26,7 @@ from typing import Any
 
 from codemods.types import BeforeSnapshot, Migration
 
-CACHE_DIR = ("modelfold", "cache")
+CACHE_DIR = ("modelfold-cache",)  # beside modelfold/, which holds only the markers of running runs
 KEEP = 8  # entries kept per repository, newest first
 TREE = "@@MODELFOLD-TREE@@"  # the scratch tree's path in messages: each run has its own
 CODE = [Path(__file__).with_name(name) for name in ("_probe_script.py", "_verify.py", "_probe.py", "_cache.py")]

@@ -187,7 +187,7 @@ def branch_argv(tree: Path, expected: generate.Expected) -> list[str]:
             "--root", str(tree), "--branch", BRANCH, "--force"]
 
 
-CACHE = (".git", "modelfold", "cache")  # where branch mode keeps the "before" probes per start commit
+CACHE = (".git", "modelfold-cache")  # where branch mode keeps the "before" probes per start commit
 
 
 def bench_branch(tree: Path, expected: generate.Expected, repeat: int) -> Row:
