@@ -22,7 +22,7 @@ from cli import everyday, output
 from cli.options import Apply, DryRun, Exclude, Format, FormatOpt, Root, Verbose
 from cli.output import CommandError, ExitCode, usage_error
 from codemods import report, scan
-from codemods.diff import combine, render_diff
+from codemods.diff import combine, file_diff
 from codemods.safety._faults import checkpoint
 from codemods.types import AutoPlan, ConflictPolicy, Migration, SkippedGroup, StageResult
 
@@ -229,15 +229,16 @@ def _dry_run(run: Run, migrations: list[Migration]) -> dict[str, Any]:
     refuse_hidden(run.root, [*(c.path for c in combined.changes), *combined.parsed],
                   [d.class_name for m in migrations for d in m.consolidation.duplicates])
     shown = _prefixed(migrations, repo_prefix(run.root))
+    diffs = {c.path: file_diff(c) for c in combine([m.changeset for m in shown]).changes}  # made once
     if not run.fmt.is_json:
-        diff = render_diff(combine([m.changeset for m in shown]))
+        diff = "".join(diffs[path] for path in sorted(diffs))  # render_diff's order
         if (sys.stdout.isatty() or os.environ.get("FORCE_COLOR")) and output.stdout.is_terminal:
             from rich.syntax import Syntax
 
             output.stdout.print(Syntax(diff, "diff", theme="ansi_dark", word_wrap=False))
         else:
             sys.stdout.write(diff)
-    return report.changes_json(shown)
+    return report.changes_json(shown, diffs)
 
 
 def _apply(run: Run, migrations: list[Migration]) -> dict[str, Any]:

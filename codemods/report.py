@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -253,21 +253,23 @@ def markdown_report(
     return "\n".join(out)
 
 
-def changes_json_of(changeset: Changeset) -> dict[str, Any]:
-    """A changeset's files (path, summary, new, diff), warnings and non-Python mentions."""
+def changes_json_of(changeset: Changeset, diffs: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A changeset's files (path, summary, new, diff), warnings and non-Python mentions
+    (`diffs`: the files' diffs by path when already made)."""
     return {
         "changes": [{"path": ch.path, "summary": ch.summary, "new": ch.before is None,
-                     "diff": file_diff(ch)} for ch in changeset.changes],
+                     "diff": diffs[ch.path] if diffs is not None else file_diff(ch)} for ch in changeset.changes],
         "warnings": list(changeset.warnings),
         "mentions": list(changeset.mentions),
     }
 
 
-def changes_json(migrations: Sequence[Migration]) -> dict[str, Any]:
-    """The `migrate --format json` payload: changes with diffs, conflicts, warnings, moves."""
+def changes_json(migrations: Sequence[Migration], diffs: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The `migrate --format json` payload: changes with diffs, conflicts, warnings, moves
+    (`diffs`: the combined changes' diffs by path when already made)."""
     combined = combine([m.changeset for m in migrations])
     return {
-        **changes_json_of(combined),
+        **changes_json_of(combined, diffs),
         "conflicts": [asdict(x) for m in migrations for x in m.merge.conflicts],
         "moved_names": [asdict(x) for m in migrations for x in m.merge.moved],
         "registry_moves": [dict(asdict(x), summary=f"moved to the canonical registry: {x.describe()}")

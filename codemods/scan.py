@@ -100,6 +100,20 @@ def _ls_files(root: Path, *flags: str) -> list[str] | None:
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
+def files_named(root: Path, name: str) -> list[str]:
+    """The .py files `list_python_files` lists whose file name is `name`, sorted; in a git work tree
+    one `git ls-files` with a pathspec, so the rest of the tree is never listed."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard",
+                              "--", f":(glob)**/{name}"], cwd=root, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return [p for p in list_python_files(root) if PurePosixPath(p).name == name]
+    tagged = [e for e in out.decode("utf-8", "surrogateescape").split("\0") if e]
+    paths = {e[2:] for e in tagged if not (e[0] == "?" and _in_skipped_dir(e[2:]))}
+    base = str(root) + os.sep
+    return sorted(p for p in paths if p.endswith(".py") and PurePosixPath(p).name == name and _usable(base, p))
+
+
 def _in_skipped_dir(rel: str) -> bool:
     return any(part in SKIP_DIRS or part.endswith(".egg-info") for part in PurePosixPath(rel).parts[:-1])
 

@@ -130,3 +130,22 @@ def test_grep_after_a_listing_sees_untracked_files_the_listing_saw(tmp_path: Pat
     assert [f.path for f in scan.source_files(tmp_path)] == ["a.py", "b.py"]
     assert scan.grep_files(tmp_path, ["User"]) == {"a.py", "b.py"}
     assert scan.grep_files(tmp_path, ["User"], ["*.md"]) == {"docs/notes.md"}
+
+
+def test_files_named_finds_what_the_full_listing_would(tmp_path: Path) -> None:
+    files = {"env.py": "", "a/migrations/env.py": "", "a/migrations/versions/r1.py": "", "d/env.py": "",
+             "c/node_modules/m/env.py": "", "c/ignored/env.py": "", "e/not_env.py": "", "f/env.py.txt": "",
+             ".gitignore": "c/ignored\n", "b/.venv/lib/env.py": ""}
+    plain = tmp_path / "plain"
+    write(plain, files)
+    repo = tmp_path / "repo"
+    write(repo, files)
+    as_repo(repo)
+    write(repo, {"g/env.py": "", "h/.venv/env.py": ""})  # untracked: one counts, one is in a skipped folder
+
+    def listed(root: Path) -> list[str]:
+        return [p for p in scan.list_python_files(root) if p.rpartition("/")[2] == "env.py"]
+
+    assert scan.files_named(repo, "env.py") == listed(repo) == [  # tracked files count, even in skipped folders
+        "a/migrations/env.py", "b/.venv/lib/env.py", "c/node_modules/m/env.py", "d/env.py", "env.py", "g/env.py"]
+    assert scan.files_named(plain, "env.py") == listed(plain)

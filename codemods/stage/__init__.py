@@ -8,7 +8,9 @@
   matters, `configure_mappers()`, DDL per table; before and after compared module by module.
 - `_probe`: contained children (scratch tree as cwd, throwaway GIT_DIR, own process group, output
   through files) and the probe API: module targets in, per-module outcomes out.
-- `_probe_script`: the script those interpreters run (read as text, never imported here).
+- `_probe_script`: the script those interpreters run (read as text, never imported here); for
+  many import orders one interpreter imports SQLAlchemy and compiles the tree's files once, then
+  forks a child per order, so each order still starts with none of the tree's modules imported.
 - `_python`: which interpreter imports the target, and whether it can.
 - `_schema_loss`: the merged table against each original class; what it lost.
 - `_testrun`: the user's test command before and after; which tests regressed.

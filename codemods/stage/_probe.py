@@ -4,6 +4,8 @@ Every child (probe or test command) runs with the scratch tree as working direct
 `GIT_DIR`/`GIT_WORK_TREE` on a throwaway repository (user code cannot tag, configure or commit
 in the user's repository), in its own process group killed as a group when it ends or times out,
 and with stdout/stderr written to files (a grandchild holding a pipe cannot stall the run).
+Many import orders share one such interpreter: it imports SQLAlchemy (never the tree's modules)
+and forks a child per order, each with its own output files and timeout, in the same group.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from codemods.types import SourceFile
 
 PROBE_SOURCE = (Path(__file__).with_name("_probe_script.py")).read_text(encoding="utf-8")
 MARKER = "@@MODELFOLD-PROBE@@"
+# imported once before forking: every probe imports them anyway (the tree's own modules never are)
+PRELOAD = ("sqlalchemy", "sqlalchemy.orm", "sqlalchemy.schema", "sqlalchemy.dialects.sqlite")
 
 
 @dataclass(frozen=True)
@@ -128,10 +132,13 @@ def module_root(f: SourceFile) -> str | None:
     """The directory (relative POSIX, "" for the tree) that f's module name is relative to."""
     if not f.module:
         return None
-    parts = PurePosixPath(f.path).with_suffix("").parts
+    parts = [p for p in f.path.split("/") if p and p != "."]  # as PurePosixPath parts (string ops: 10k files)
+    stem, dot, suffix = parts[-1].rpartition(".") if parts else ("", "", "")
+    if dot and stem.strip(".") and suffix:  # with_suffix(""): only a real suffix goes
+        parts[-1] = stem
     if f.is_package:
         parts = parts[:-1]
-    names = tuple(f.module.split("."))
+    names = f.module.split(".")
     if parts[len(parts) - len(names):] != names:
         return None
     return "/".join(parts[: len(parts) - len(names)])
@@ -142,21 +149,22 @@ def import_roots(files: Sequence[SourceFile]) -> list[str]:
     return sorted({r for f in files if (r := module_root(f)) is not None})
 
 
+def _targets_spec(tree: Path, targets: Sequence[ModuleTarget]) -> dict[str, Any]:
+    tops: dict[str, str] = {}
+    for t in targets:
+        tops.setdefault(t.top, str(tree / t.root) if t.root else str(tree))
+    return {"tops": tops, "modules": [{"name": t.name, "file": str(tree / t.path),
+                                       "root": str(tree / t.root) if t.root else str(tree)} for t in targets]}
+
+
 def run_probe(
     box: Containment, targets: Sequence[ModuleTarget], roots: Sequence[str], *,
     models: Sequence[str] = (), configure: bool = True, timeout: float = 120.0, python: str | None = None,
 ) -> ProbeResult:
     """Import targets (in order, each from its own root) in a fresh interpreter; per-module outcomes."""
     tree = box.tree
-    tops: dict[str, str] = {}
-    for t in targets:
-        tops.setdefault(t.top, str(tree / t.root) if t.root else str(tree))
-    spec = {
-        "path": [str(tree / r) if r else str(tree) for r in roots], "tops": tops,
-        "modules": [{"name": t.name, "file": str(tree / t.path),
-                     "root": str(tree / t.root) if t.root else str(tree)} for t in targets],
-        "models": list(models), "configure": configure,
-    }
+    spec = {"path": [str(tree / r) if r else str(tree) for r in roots], **_targets_spec(tree, targets),
+            "models": list(models), "configure": configure}
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="modelfold-probe-", delete=False) as fh:
         json.dump(spec, fh)
     try:
@@ -164,12 +172,64 @@ def run_probe(
     finally:
         os.unlink(fh.name)
     if done.timed_out:
-        return ProbeResult(failed=f"timed out after {timeout:g}s importing {', '.join(t.name for t in targets)}")
+        return _timed_out(targets, timeout)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(MARKER):
             return _result(json.loads(line[len(MARKER):]), targets)
-    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return ProbeResult(failed=f"interpreter exited {done.returncode}: {tail}")
+    return ProbeResult(failed=f"interpreter exited {done.returncode}: {_tail(done.stderr)}")
+
+
+def _timed_out(targets: Sequence[ModuleTarget], timeout: float) -> ProbeResult:
+    return ProbeResult(failed=f"timed out after {timeout:g}s importing {', '.join(t.name for t in targets)}")
+
+
+def _tail(stderr: str) -> str:
+    return (stderr.strip().splitlines() or ["no output"])[-1]
+
+
+def run_probes(
+    box: Containment, plans: Sequence[Sequence[ModuleTarget]], roots: Sequence[str], *,
+    models: Sequence[str] = (), configure: bool = True, timeout: float = 120.0, python: str | None = None,
+    jobs: int | None = None,
+) -> list[ProbeResult]:
+    """`run_probe` for each plan, as if each ran in a fresh interpreter: one contained interpreter
+    imports SQLAlchemy (never the tree's modules) once, then forks a child per plan, `jobs` at a time."""
+    if not hasattr(os, "fork"):
+        return [run_probe(box, p, roots, models=models, configure=configure, timeout=timeout, python=python)
+                for p in plans]
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    tree = box.tree
+    with tempfile.TemporaryDirectory(prefix="modelfold-probes-") as folder:
+        out = Path(folder)
+        runs = [{**_targets_spec(tree, p), "result": str(out / f"{n}.json"), "stdout": str(out / f"{n}.out"),
+                 "stderr": str(out / f"{n}.err")} for n, p in enumerate(plans)]
+        spec = {"path": [str(tree / r) if r else str(tree) for r in roots], "models": list(models),
+                "configure": configure, "preload": list(PRELOAD), "jobs": jobs, "timeout": timeout, "runs": runs}
+        (out / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+        rounds = -(-len(plans) // jobs)
+        done = run_contained([python or sys.executable, "-I", "-B", "-c", PROBE_SOURCE, str(out / "spec.json")],
+                             box, timeout * (rounds + 1))
+        status: list[Mapping[str, Any]] = []
+        for line in reversed(done.stdout.splitlines()):
+            if line.startswith(MARKER):
+                status = json.loads(line[len(MARKER):])["runs"]
+                break
+        results: list[ProbeResult] = []
+        for n, plan in enumerate(plans):
+            result = out / f"{n}.json"
+            if result.exists():
+                results.append(_result(json.loads(result.read_text(encoding="utf-8")), plan))
+            elif n < len(status) and status[n]["timed_out"]:
+                results.append(_timed_out(plan, timeout))
+            elif n < len(status):
+                err = out / f"{n}.err"
+                tail = _tail(err.read_text(encoding="utf-8", errors="replace") if err.exists() else "")
+                results.append(ProbeResult(failed=f"interpreter exited {status[n]['code']}: {tail}"))
+            elif done.timed_out:
+                results.append(_timed_out(plan, timeout))
+            else:
+                results.append(ProbeResult(failed=f"interpreter exited {done.returncode}: {_tail(done.stderr)}"))
+        return results
 
 
 def _result(raw: Mapping[str, Any], targets: Sequence[ModuleTarget]) -> ProbeResult:

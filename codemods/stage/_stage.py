@@ -20,6 +20,7 @@ from codemods.safety import _checks as checks
 from codemods.safety import _faults as faults
 from codemods.stage import _refs, _runs
 from codemods.stage import _verify as verify_mod
+from codemods.stage._cache import SnapshotCache, snapshot_cache
 from codemods.stage._tree import head_commit, init_submodules, refuse_moved_since
 from codemods.types import Changeset, Migration, ModelfoldError, StageResult, Verification
 
@@ -140,8 +141,10 @@ def stage(
             repo.git(c=NO_HOOKS).worktree("add", "--detach", "--quiet", str(run.tree), start)
             init_submodules(Path(repo.working_tree_dir or root), run.tree)
             base_dir = run.tree / prefix if prefix else run.tree
+            cache = snapshot_cache(common, Path(repo.working_tree_dir or root), start, prefix, migrations,
+                                   excludes, python, timeout) if run_verify else None
             verification = _verify(base_dir, migrations, combined, excludes, test_cmd, timeout,
-                                   python, progress) if run_verify else None
+                                   python, progress, cache) if run_verify else None
             progress.phase("committing", len(migrations))
             commits = _commit_each(run.tree, prefix, base_dir, migrations, scratch, progress)
             _runs.note_lock(run, _refs.HEADS + name)
@@ -164,10 +167,10 @@ def _stderr_note(line: str) -> None:
 
 def _verify(
     base: Path, migrations: Sequence[Migration], combined: Changeset, excludes: Sequence[str],
-    test_cmd: str | None, timeout: float, python: str, progress: Progress,
+    test_cmd: str | None, timeout: float, python: str, progress: Progress, cache: SnapshotCache | None,
 ) -> Verification:
     before = verify_mod.snapshot_before(base, migrations, excludes=excludes, test_cmd=test_cmd,
-                                        timeout=timeout, python=python, progress=progress)
+                                        timeout=timeout, python=python, progress=progress, cache=cache)
     for m in migrations:
         write_changes(base, m.changeset)
     faults.checkpoint("stage.verify")
@@ -232,7 +235,25 @@ def _commit_each(
 
 
 def _remove_worktree(repo: git.Repo, scratch: Path) -> None:
-    """Remove the scratch folder, then the worktree's bookkeeping, whatever happened before
-    (`git worktree remove` checks every file for changes: twenty seconds on 5,000 files)."""
-    shutil.rmtree(scratch, ignore_errors=True)
+    """Move the scratch folder aside and drop the worktree's bookkeeping, whatever happened before;
+    the files are deleted by a detached `rm -rf` (on 10,000 files a busy disk takes seconds), or
+    here when the folder cannot be moved or there is no POSIX shell. (`git worktree remove` checks
+    every file for changes: twenty seconds on 5,000 files.)"""
+    trash = scratch.with_name(scratch.name + "-removed")
+    try:
+        os.rename(scratch, trash)
+    except OSError:
+        trash = scratch
+    if trash == scratch or not _discard_detached(trash):
+        shutil.rmtree(trash, ignore_errors=True)
     repo.git.worktree("prune")
+
+
+def _discard_detached(folder: Path) -> bool:
+    """Start `rm -rf folder` outside our process group, without waiting for it; False when it cannot."""
+    shell = shutil.which("sh") if os.name == "posix" else None
+    if shell is None:
+        return False
+    done = subprocess.run([shell, "-c", 'rm -rf -- "$1" >/dev/null 2>&1 </dev/null &', "sh", str(folder)],
+                          start_new_session=True, capture_output=True)
+    return done.returncode == 0

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from codemods import scan
 from codemods.index import build_index
 from codemods.progress import NO_PROGRESS, Progress
+from codemods.stage._cache import SnapshotCache
 from codemods.stage._probe import (
     Containment,
     ModuleOutcome,
@@ -29,6 +29,7 @@ from codemods.stage._probe import (
     import_roots,
     module_root,
     run_probe,
+    run_probes,
 )
 from codemods.stage._python import Interpreter, check_python, find_python
 from codemods.stage._schema_loss import lost_schema, table_diff
@@ -36,7 +37,6 @@ from codemods.stage._testrun import compare_tests, run_tests
 from codemods.types import BeforeSnapshot, Migration, ModelfoldError, TableDiff, TestRun, Verification
 
 MAX_ORDERS = 24
-PARALLEL_PROBES = 2  # fresh interpreters at once (each is one process, mostly CPU-bound imports)
 ALEMBIC_TEXT = re.compile(r"^\s*(from\s+alembic\b|import\s+alembic\b)", re.MULTILINE)
 
 __all__ = [
@@ -87,8 +87,11 @@ def tree_modules(tree: Path, excludes: Sequence[str] = (), wanted: Sequence[str]
     regular: set[tuple[str, str]] = set()
     candidates: dict[str, list[ModuleTarget]] = {}
     alembic: list[str] = []
+    all_roots: set[str] = set()
     for f in files:
         root = module_root(f)
+        if root is not None:
+            all_roots.add(root)
         if root is None or not _valid_module(f.module):
             continue
         top = f.module.partition(".")[0]
@@ -106,7 +109,7 @@ def tree_modules(tree: Path, excludes: Sequence[str] = (), wanted: Sequence[str]
                for name, ts in candidates.items()}
     conflicted = frozenset(t for t, roots in by_root.items()
                            if len(roots) > 1 and any((t, r) in regular for r in roots))
-    return TreeModules(targets, tuple(import_roots(files)), conflicted, tuple(alembic),
+    return TreeModules(targets, tuple(sorted(all_roots)), conflicted, tuple(alembic),
                        tuple(sorted(m.ref for m in index.models)),
                        tuple(sorted({m.module for m in index.models})))
 
@@ -189,12 +192,33 @@ def _interpreter(tree: Path, python: str | None) -> Interpreter:
 def snapshot_before(
     tree: Path, migrations: Sequence[Migration], *, excludes: Sequence[str] = (),
     test_cmd: str | None = None, timeout: float = 120.0, python: str | None = None,
-    progress: Progress = NO_PROGRESS,
+    progress: Progress = NO_PROGRESS, cache: SnapshotCache | None = None,
 ) -> BeforeSnapshot:
-    """Each module's outcome and each consolidated class's table at HEAD; the test command's run."""
+    """Each module's outcome and each consolidated class's table at HEAD (from `cache` when it holds
+    them); the test command's run."""
+    probed = cache.load(tree) if cache else None
+    if probed is not None and cache is not None:
+        progress.phase("verify: the tree before, probed by an earlier run at this commit", 1)
+        progress.advance(f"read {cache.path.name}")
+    if probed is None:
+        probed = _probe_before(tree, migrations, excludes, timeout, _interpreter(tree, python), progress)
+        if cache:
+            cache.store(probed, tree)
+    if not test_cmd:
+        return probed
+    with contained(tree) as box:
+        progress.phase("running the tests before", 1)
+        progress.advance(test_cmd)
+        tests = run_tests(box, test_cmd, "before")
+    return replace(probed, tests=tests)
+
+
+def _probe_before(
+    tree: Path, migrations: Sequence[Migration], excludes: Sequence[str], timeout: float,
+    interpreter: Interpreter, progress: Progress,
+) -> BeforeSnapshot:
     core, rest = affected_modules(tree, migrations)
     found = tree_modules(tree, excludes, migration_paths(migrations))
-    interpreter = _interpreter(tree, python)
     classes: dict[str, Mapping[str, Any]] = {}
     tables: dict[str, Mapping[str, Any]] = {}
     errors: dict[str, str] = {}
@@ -206,31 +230,26 @@ def snapshot_before(
         check_python(interpreter, box, roots, sorted({t.top for t in homes}),
                      sorted({t.top for t in found.targets.values()}), timeout)
         progress.phase("verify: probing the tree before", sum(1 + len(m.consolidation.duplicates) for m in migrations))
-        for m in migrations:
-            for model in (m.consolidation.canonical, *m.consolidation.duplicates):
-                progress.advance(f"importing {model.module}")
-                probe = run_probe(box, _plan(found, [model.module, *core, *rest]), found.roots,
-                                  models=found.refs, configure=True, timeout=timeout,
-                                  python=interpreter.path)
-                if probe.failed:
-                    errors[model.ref] = probe.failed
-                    continue
-                for o in probe.outcomes:  # a module that imported in any probe imported before
-                    if o.ok:
-                        outcomes[o.name] = None
-                    elif o.name not in outcomes:
-                        outcomes[o.name] = explain(o, box)
-                configure += [probe.configure] if probe.configure else []
-                key = probe.owner.get(model.ref)
-                if key is not None and key in probe.tables:
-                    classes[model.ref] = probe.tables[key]
-                for name, info in probe.tables.items():
-                    tables.setdefault(name, info)
-        if test_cmd:
-            progress.phase("running the tests before", 1)
-            progress.advance(test_cmd)
-        tests = run_tests(box, test_cmd, "before") if test_cmd else None
-    return BeforeSnapshot(classes, tables, errors, tests, outcomes=outcomes, configure=tuple(configure))
+        models = [model for m in migrations for model in (m.consolidation.canonical, *m.consolidation.duplicates)]
+        probes = run_probes(box, [_plan(found, [model.module, *core, *rest]) for model in models], found.roots,
+                            models=found.refs, configure=True, timeout=timeout, python=interpreter.path)
+        for model, probe in zip(models, probes, strict=True):
+            progress.advance(f"imported {model.module}")
+            if probe.failed:
+                errors[model.ref] = probe.failed
+                continue
+            for o in probe.outcomes:  # a module that imported in any probe imported before
+                if o.ok:
+                    outcomes[o.name] = None
+                elif o.name not in outcomes:
+                    outcomes[o.name] = explain(o, box)
+            configure += [probe.configure] if probe.configure else []
+            key = probe.owner.get(model.ref)
+            if key is not None and key in probe.tables:
+                classes[model.ref] = probe.tables[key]
+            for name, info in probe.tables.items():
+                tables.setdefault(name, info)
+    return BeforeSnapshot(classes, tables, errors, None, outcomes=outcomes, configure=tuple(configure))
 
 
 def _names(migrations: Sequence[Migration]) -> re.Pattern[str]:
@@ -285,13 +304,10 @@ def check_after(
     with contained(tree) as box:
         progress.phase("verify: import orders after", len(orders))
 
-        def probe_order(order: list[str]) -> ProbeResult:
-            progress.advance(f"importing from {order[0]}")
-            return run_probe(box, _plan(found, order), found.roots, models=found.refs, configure=True,
-                             timeout=timeout, python=interpreter.path)
-
-        with ThreadPoolExecutor(max_workers=PARALLEL_PROBES) as pool:
-            probes = list(pool.map(probe_order, orders))
+        probes = run_probes(box, [_plan(found, order) for order in orders], found.roots, models=found.refs,
+                            configure=True, timeout=timeout, python=interpreter.path)
+        for order in orders:
+            progress.advance(f"imported from {order[0]}")
         after: ProbeResult | None = None
         for order, probe in zip(orders, probes, strict=True):
             if probe.failed:
