@@ -40,6 +40,15 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class ImportSpec:
+    """One import to add or drop: `import module [as asname]`, or `from module import obj [as asname]`."""
+
+    module: str
+    obj: str | None = None
+    asname: str | None = None
+
+
+@dataclass(frozen=True)
 class ColumnDef:
     """A column attribute, normalised so two spellings of one column compare equal.
 
@@ -174,6 +183,17 @@ class Conflict:
     canonical: str
     duplicate: str
     duplicate_ref: str
+    resolution: str
+
+
+@dataclass(frozen=True)
+class TableConflict:
+    """A difference `__table_args__` merging found, before it is tied to a duplicate as a `Conflict`."""
+
+    attribute: str
+    kind: str
+    canonical: str
+    duplicate: str
     resolution: str
 
 

@@ -17,7 +17,7 @@ from codemods.cst._isort import ImportStyle, load_style
 from codemods.cst._placement import place_imports
 from codemods.index._lookup import ModelSite, fk_tables, model_sites
 from codemods.newlines import keep_endings
-from codemods.types import Changeset, FileChange, ModelfoldError
+from codemods.types import Changeset, FileChange, ImportSpec, ModelfoldError
 
 __all__ = [
     "ConvertContext",
@@ -87,7 +87,7 @@ def _needs(cls: cst.ClassDef, resolver: Resolver) -> bool:
 
 def drop_unused_imports(tree: cst.Module, names: list[tuple[str, str]]) -> cst.Module:
     """Remove `from module import name` for names the edit left unused."""
-    return remove_unused_imports(tree, [(module, name, None) for module, name in names])
+    return remove_unused_imports(tree, [ImportSpec(module, name) for module, name in names])
 
 
 def _mixins_of_models(tree: cst.Module) -> set[str]:

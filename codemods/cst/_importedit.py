@@ -5,7 +5,7 @@ imported by the module's top import block is left alone; a `from m import x [as 
 first top-level `from m import ...` of that block, else it becomes a new statement at the end of the
 block (after a docstring; `__future__` imports right after the docstring), `import m [as a]` too.
 
-`remove_unused_imports` does what `RemoveImportsVisitor` does: each listed `(module, obj, asname)`
+`remove_unused_imports` does what `RemoveImportsVisitor` does: each listed `ImportSpec`
 is removed from every import statement that spells it exactly, unless the name is still used, and a
 statement that becomes empty goes. "Used" is read with stdlib `ast` from the module's text: a
 loaded name anywhere (a local that shadows it counts too, so an import is kept rather than lost),
@@ -25,8 +25,9 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.cst._namelists import keep_sorted
+from codemods.types import ImportSpec
 
-ImportSpec = tuple[str, "str | None", "str | None"]  # (module, obj, asname)
+__all__ = ["ImportSpec", "add_imports", "remove_unused_imports", "used_names"]
 _Stmt = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
 # statement containers: the only nodes whose children are walked when removing imports
@@ -104,22 +105,21 @@ def _with_leading_gap(stmt: _Stmt) -> _Stmt:
 def add_imports(tree: cst.Module, needed: Iterable[ImportSpec]) -> cst.Module:
     """The module with `needed` imports present (AddImportsVisitor's placement and merging)."""
     items = list(needed)
-    for module, obj, asname in items:
-        if module == "__future__" and (obj is None or asname is not None):
+    for spec in items:
+        if spec.module == "__future__" and (spec.obj is None or spec.asname is not None):
             raise ValueError("Cannot import __future__ directly or with an alias")
-    module_imports = {m for m, o, a in items if o is None and a is None}
+    module_imports = {s.module for s in items if s.obj is None and s.asname is None}
     module_aliases: dict[str, str] = {}
-    for m, o, a in items:
-        if o is None and a is not None:
-            module_aliases[m] = a
+    for spec in items:
+        if spec.obj is None and spec.asname is not None:
+            module_aliases[spec.module] = spec.asname
     objects: dict[str, set[str]] = {}
-    for m, o, _ in sorted((i for i in items if i[1] is not None and i[2] is None), key=lambda i: i[0]):
-        assert o is not None
-        objects.setdefault(m, set()).add(o)
     aliased: dict[str, list[tuple[str, str | None]]] = {}
-    for m, o, a in sorted((i for i in items if i[1] is not None and i[2] is not None), key=lambda i: i[0]):
-        assert o is not None and a is not None
-        aliased.setdefault(m, []).append((o, a))
+    for spec in sorted(items, key=lambda s: s.module):
+        if spec.obj is not None and spec.asname is None:
+            objects.setdefault(spec.module, set()).add(spec.obj)
+        elif spec.obj is not None:
+            aliased.setdefault(spec.module, []).append((spec.obj, spec.asname))
 
     start, end = _top_block(tree)
     block = [imp for imp in (_single_import(s) for s in tree.body[start:end]) if imp is not None]
@@ -291,11 +291,11 @@ def _local_top(alias: cst.ImportAlias) -> str:
 class _Remover(cst.CSTTransformer):
     def __init__(self, items: Sequence[ImportSpec], used: set[str] | None) -> None:
         super().__init__()
-        self.modules: dict[str, str | None] = {m: a for m, o, a in items if o is None}
+        self.modules: dict[str, str | None] = {s.module: s.asname for s in items if s.obj is None}
         self.objects: dict[str, set[tuple[str, str | None]]] = {}
-        for m, o, a in items:
-            if o is not None:
-                self.objects.setdefault(m, set()).add((o, a))
+        for spec in items:
+            if spec.obj is not None:
+                self.objects.setdefault(spec.module, set()).add((spec.obj, spec.asname))
         self.used = used
         self.found = False  # a candidate exists (used is None on the dry pass)
 

@@ -9,6 +9,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.cst._importedit import add_imports
+from codemods.types import ImportSpec
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class ImportPlanner:
 
     module: cst.Module
     known: dict[str, list[Binding]] = field(default_factory=dict)
-    needed: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    needed: list[ImportSpec] = field(default_factory=list)
     optional_style: str = "Optional"
     list_name: str = "list"
     # the project's Python floor allows `X | None` at runtime (3.10+: requires-python/target)
@@ -152,7 +153,7 @@ class ImportPlanner:
         self._need(module, obj, asname)
 
     def _need(self, module: str, obj: str | None, asname: str | None) -> None:
-        key = (module, obj, asname)
+        key = ImportSpec(module, obj, asname)
         if key not in self.needed:
             self.needed.append(key)
 

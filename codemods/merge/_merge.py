@@ -103,8 +103,8 @@ class _Merger(MergeState):
             mine, theirs, self.sources[0].resolver, self.sources[dup].resolver, columns,
             self.sources[0].tree.default_indent,
         )
-        for attribute, kind, ours, other, resolution in conflicts:
-            self._conflict(attribute, kind, ours, other, dup, resolution)
+        for c in conflicts:
+            self._conflict(c.attribute, c.kind, c.canonical, c.duplicate, dup, c.resolution)
         if note:
             self.notes.append(note)
         if merged is None:

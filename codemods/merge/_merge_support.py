@@ -25,7 +25,7 @@ from codemods.cst._imports import bindings
 from codemods.index._lookup import ModelSite
 from codemods.merge._moves import names_used
 from codemods.merge._tableargs import item_key, option_key, parse_table_args, render, single_column_index
-from codemods.types import ConflictPolicy
+from codemods.types import ConflictPolicy, TableConflict
 
 
 @dataclass
@@ -111,9 +111,6 @@ def validated_attributes(member: Member, resolver: Resolver) -> frozenset[str]:
     return frozenset(found)
 
 
-TableConflict = tuple[str, str, str, str, str]  # attribute, kind, canonical, duplicate, resolution
-
-
 def _indexed_columns(columns: Sequence[tuple[Member, Resolver]]) -> set[str]:
     """Attribute and column names of columns declared with index=True."""
     found: set[str] = set()
@@ -139,7 +136,8 @@ def unite_table_args(
     ours, other = parse_table_args(mine), parse_table_args(theirs)
     if ours is None or other is None:
         if mine is not None and code(mine.stmts[0]).strip() != code(theirs.stmts[0]).strip():
-            return None, [("__table_args__", "table_args", mine.text(), theirs.text(), "kept canonical")], None
+            kept = TableConflict("__table_args__", "table_args", mine.text(), theirs.text(), "kept canonical")
+            return None, [kept], None
         return (theirs if mine is None else None), [], None
     conflicts: list[TableConflict] = []
     indexed = _indexed_columns(columns)
@@ -151,8 +149,8 @@ def unite_table_args(
             continue
         column = single_column_index(item, dup_resolver)
         if column is not None and column in indexed:
-            conflicts.append((column, "index", f"{column} = ...(index=True)", code(item),
-                              "kept the column's index=True; dropped the duplicate Index"))
+            conflicts.append(TableConflict(column, "index", f"{column} = ...(index=True)", code(item),
+                                            "kept the column's index=True; dropped the duplicate Index"))
             continue
         seen.add(key)
         items.append(item)
@@ -164,7 +162,8 @@ def unite_table_args(
             options.append(option)
             keys[key] = option
         elif code(keys[key].value).strip() != code(option.value).strip():
-            conflicts.append(("__table_args__", "table_args", code(keys[key]), code(option), "kept canonical"))
+            conflicts.append(TableConflict("__table_args__", "table_args", code(keys[key]), code(option),
+                                            "kept canonical"))
     if len(items) == len(ours.items) and len(options) == len(ours.options) and mine is not None:
         return None, conflicts, None
     text = render(items, options, indent)

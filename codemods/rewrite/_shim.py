@@ -12,6 +12,7 @@ from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
 from codemods import scan
 from codemods.cst._importedit import add_imports, remove_unused_imports
 from codemods.rewrite._targets import Target
+from codemods.types import ImportSpec
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,8 @@ def _partial_shim(
             lines.pop(0)
         new = new.with_changes(header=[], body=[first.with_changes(leading_lines=lines), *new.body[1:]])
     if warn:
-        new = add_imports(new, [("importlib", None, None), ("warnings", None, None),
-                                ("typing", "TYPE_CHECKING", None), ("typing", "Any", None)])
+        new = add_imports(new, [ImportSpec("importlib"), ImportSpec("warnings"),
+                                ImportSpec("typing", "TYPE_CHECKING"), ImportSpec("typing", "Any")])
     return scan.module_text(new), warnings
 
 
@@ -248,7 +249,7 @@ def _uses_names(body: Sequence[cst.CSTNode], names: set[str]) -> bool:
 
 def _imports_only_used_by(
     wrapper: MetadataWrapper, removed: Sequence[cst.CSTNode]
-) -> list[tuple[str, str | None, str | None]]:
+) -> list[ImportSpec]:
     """Module-level imports whose every use lies inside the removed definitions."""
     scopes = wrapper.resolve(ScopeProvider)
     scope = scopes.get(wrapper.module)
@@ -263,7 +264,7 @@ def _imports_only_used_by(
 
     for stmt in removed:
         stmt.visit(_Mark())
-    out: list[tuple[str, str | None, str | None]] = []
+    out: list[ImportSpec] = []
     for a in scope.assignments:
         if not isinstance(a, ImportAssignment) or not a.references:
             continue
@@ -278,7 +279,7 @@ def _imports_only_used_by(
                 continue
             if isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
                 module = get_full_name_for_node(node.module) or ""
-                out.append((module, alias.evaluated_name, alias.evaluated_alias))
+                out.append(ImportSpec(module, alias.evaluated_name, alias.evaluated_alias))
             elif isinstance(node, cst.Import):
-                out.append((alias.evaluated_name, None, alias.evaluated_alias))
-    return sorted(set(out), key=str)
+                out.append(ImportSpec(alias.evaluated_name, None, alias.evaluated_alias))
+    return sorted(set(out), key=lambda i: (i.module, i.obj or "", i.asname or ""))
