@@ -22,9 +22,9 @@ from cli import everyday, output
 from cli.options import Apply, DryRun, Exclude, Format, FormatOpt, Root, Verbose
 from cli.output import CommandError, ExitCode, usage_error
 from codemods import report, scan
-from codemods.diff import combine, file_diff
+from codemods.diff import combined_changeset, file_diff
 from codemods.safety._faults import checkpoint
-from codemods.types import AutoPlan, ConflictPolicy, Migration, SkippedGroup, StageResult
+from codemods.types import AutoPlan, Changeset, ConflictPolicy, Migration, SkippedGroup, StageResult
 
 if TYPE_CHECKING:
     from codemods.progress import Progress
@@ -225,11 +225,11 @@ def _dry_run(run: Run, migrations: list[Migration]) -> dict[str, Any]:
     from codemods.safety._checks import refuse_hidden
 
     # the preview refuses what --apply and staging refuse: a file it could not show rewritten
-    combined = combine([m.changeset for m in migrations])
+    combined = combined_changeset(migrations)
     refuse_hidden(run.root, [*(c.path for c in combined.changes), *combined.parsed],
                   [d.class_name for m in migrations for d in m.consolidation.duplicates])
     shown = _prefixed(migrations, repo_prefix(run.root))
-    diffs = {c.path: file_diff(c) for c in combine([m.changeset for m in shown]).changes}  # made once
+    diffs = {c.path: file_diff(c) for c in combined_changeset(shown).changes}  # made once
     if not run.fmt.is_json:
         diff = "".join(diffs[path] for path in sorted(diffs))  # render_diff's order
         if (sys.stdout.isatty() or os.environ.get("FORCE_COLOR")) and output.stdout.is_terminal:
@@ -305,7 +305,7 @@ def _finish(
     run: Run, migrations: list[Migration], skipped: tuple[SkippedGroup, ...], payload: dict[str, Any],
 ) -> NoReturn:
     """Notes for people, the report, the JSON document, and the exit code (1 when groups were skipped)."""
-    combined = combine([m.changeset for m in migrations])
+    combined = combined_changeset(migrations)
     if run.mode != "stage" and migrations:
         _write_report(run, report.markdown_report(migrations))
     if not run.fmt.is_json:
@@ -324,7 +324,7 @@ def _finish(
         if migrations:
             done = {"dry-run": "dry run", "apply": "applied", "stage": "staged"}[run.mode]
             tail = "; nothing was written" if run.mode == "dry-run" else ""
-            output.note(f"{done}: {_summary(migrations)}{tail}")
+            output.note(f"{done}: {_summary(migrations, combined)}{tail}")
     code = ExitCode.FOUND if any(not s.across_metadata for s in skipped) else ExitCode.OK
     if not payload:
         payload = {**report.changes_json([]), "nothing_to_do": not skipped}
@@ -334,8 +334,7 @@ def _finish(
     output.finish(code)
 
 
-def _summary(migrations: list[Migration]) -> str:
-    combined = combine([m.changeset for m in migrations])
+def _summary(migrations: list[Migration], combined: Changeset) -> str:
     conflicts = sum(len(m.merge.conflicts) for m in migrations)
     return (f"{len(migrations)} consolidation(s), {len(combined.changes)} file(s) changed, "
             f"{conflicts} conflict(s), {len(combined.warnings)} warning(s)")
@@ -343,7 +342,7 @@ def _summary(migrations: list[Migration]) -> str:
 
 def _staged_text(migrations: list[Migration], staged: StageResult) -> str:
     lines = [f"branch: {staged.branch}", f"commit: {staged.commit}", "files changed:"]
-    combined = combine([m.changeset for m in migrations])
+    combined = combined_changeset(migrations)
     lines += [f"  {'A' if c.before is None else 'M'} {c.path}  ({c.summary})" for c in combined.changes]
     conflicts = [c for m in migrations for c in m.merge.conflicts]
     lines.append(f"conflicts: {len(conflicts)}")

@@ -132,7 +132,7 @@ def _default_branch(prefix: str | None, plan: Any, mode: Any) -> str | None:
 
 def _report(plan_file: Path, result: Any, mode: Any, fmt: PlanFormat, quiet: bool) -> None:
     from codemods import report
-    from codemods.diff import combine, render_diff
+    from codemods.diff import combined_changeset, render_diff
 
     migrations = list(result.migrations)
     commits = list(result.staged.commits) if result.staged else []
@@ -153,7 +153,7 @@ def _report(plan_file: Path, result: Any, mode: Any, fmt: PlanFormat, quiet: boo
                    entries=sorted(entries, key=lambda e: e["line"]))
         sys.stdout.write(report.dumps(doc))
     elif mode.value == "dry-run" and migrations:
-        sys.stdout.write(render_diff(combine([m.changeset for m in migrations])))
+        sys.stdout.write(render_diff(combined_changeset(migrations)))
     else:
         for e in sorted(entries, key=lambda e: e["line"]):
             what = f"commit {e['commit'][:10]}" if e.get("commit") else e.get("reason", "planned")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from codemods import scan
 from codemods.newlines import LONE_CR, split_endings
-from codemods.types import Changeset, FileChange, ModelfoldError
+from codemods.types import Changeset, FileChange, Migration, ModelfoldError
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -102,6 +102,11 @@ def combine(changesets: Sequence[Changeset]) -> Changeset:
         c for _, c in sorted(merged.items()) if c.before is None or c.before != c.after
     )
     return Changeset(changes, tuple(warnings), tuple(sorted(mentions)), tuple(sorted(parsed)))
+
+
+def combined_changeset(migrations: Sequence[Migration]) -> Changeset:
+    """Every file the migrations change, as one changeset (they were planned one after another)."""
+    return combine([m.changeset for m in migrations])
 
 
 def write_changes(root: Path, changeset: Changeset) -> None:

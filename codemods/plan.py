@@ -408,9 +408,9 @@ def apply_plan(
     if not migrations or mode is ApplyMode.DRY_RUN:
         return result
     if mode is ApplyMode.APPLY:
-        from codemods.diff import apply_changeset, combine
+        from codemods.diff import apply_changeset, combined_changeset
 
-        return replace(result, written=tuple(apply_changeset(root, combine([m.changeset for m in migrations]))))
+        return replace(result, written=tuple(apply_changeset(root, combined_changeset(migrations))))
     from codemods.stage import stage
 
     staged = stage(root, migrations, branch=branch, force=force, excludes=excludes, test_cmd=test_cmd,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from codemods.diff import combine, file_diff
+from codemods.diff import combined_changeset, file_diff
 from codemods.types import (
     Changeset,
     ClassDelta,
@@ -234,7 +234,7 @@ def markdown_report(
         out += [""] + [f"Note: {n}" for n in m.merge.notes] + ([""] if m.merge.notes else [])
     if any(m.schema for m in migrations):
         out += _schema_section(migrations)
-    combined = combine([m.changeset for m in migrations])
+    combined = combined_changeset(migrations)
     out += ["## Files changed", "", "| file | what changed |", "|---|---|"]
     out += [f"| `{ch.path}` | {ch.summary.replace('|', '/')} |" for ch in combined.changes]
     out += [""] + [f"Warning: {w}" for w in combined.warnings]
@@ -267,7 +267,7 @@ def changes_json_of(changeset: Changeset, diffs: Mapping[str, str] | None = None
 def changes_json(migrations: Sequence[Migration], diffs: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The `migrate --format json` payload: changes with diffs, conflicts, warnings, moves
     (`diffs`: the combined changes' diffs by path when already made)."""
-    combined = combine([m.changeset for m in migrations])
+    combined = combined_changeset(migrations)
     return {
         **changes_json_of(combined, diffs),
         "conflicts": [asdict(x) for m in migrations for x in m.merge.conflicts],

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from codemods import scan
-from codemods.diff import combine, write_changes
+from codemods.diff import combined_changeset, write_changes
 from codemods.stage._runtime import source_roots
 from codemods.stage._verify import target_python
 from codemods.types import ClassDelta, FileChange, Migration, ModelfoldError
@@ -132,7 +132,7 @@ def migrated_copy(root: Path, migrations: Sequence[Migration]) -> Iterator[Path]
     with tempfile.TemporaryDirectory(prefix="modelfold-schema-") as tmp:
         tree = Path(tmp) / "tree"
         _copy_tree(root, tree)
-        write_changes(tree, combine([m.changeset for m in migrations]))
+        write_changes(tree, combined_changeset(migrations))
         yield tree
 
 
