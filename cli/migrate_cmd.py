@@ -314,6 +314,8 @@ def _finish(
                 output.note(f"conflict: {c.attribute} ({c.kind}) -> {c.resolution}")
         for w in combined.warnings:
             output.note(f"warning: {w}")
+        for f in combined.skipped:
+            output.note(f"skipped {f.path}: {f.reason}")
         mentions = payload.get("mentions", combined.mentions)
         if mentions:
             output.note("not edited, but they name the old location: " + ", ".join(mentions))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from codemods import scan
 from codemods.newlines import LONE_CR, split_endings
-from codemods.types import Changeset, FileChange, Migration, ModelfoldError
+from codemods.types import Changeset, FileChange, Migration, ModelfoldError, Skipped
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -84,6 +84,7 @@ def combine(changesets: Sequence[Changeset]) -> Changeset:
     warnings: list[str] = []
     mentions: list[str] = []
     parsed: list[str] = []
+    skipped: dict[str, Skipped] = {}
     for cs in changesets:
         for change in cs.changes:
             prior = merged.get(change.path)
@@ -98,10 +99,12 @@ def combine(changesets: Sequence[Changeset]) -> Changeset:
         warnings += [w for w in cs.warnings if w not in warnings]
         mentions += [m for m in cs.mentions if m not in mentions]
         parsed += [p for p in cs.parsed if p not in parsed]
+        skipped.update((s.path, s) for s in cs.skipped if s.path not in skipped)
     changes = tuple(
         c for _, c in sorted(merged.items()) if c.before is None or c.before != c.after
     )
-    return Changeset(changes, tuple(warnings), tuple(sorted(mentions)), tuple(sorted(parsed)))
+    return Changeset(changes, tuple(warnings), tuple(sorted(mentions)), tuple(sorted(parsed)),
+                     tuple(s for _, s in sorted(skipped.items())))
 
 
 def combined_changeset(migrations: Sequence[Migration]) -> Changeset:

@@ -238,6 +238,7 @@ def markdown_report(
     out += ["## Files changed", "", "| file | what changed |", "|---|---|"]
     out += [f"| `{ch.path}` | {ch.summary.replace('|', '/')} |" for ch in combined.changes]
     out += [""] + [f"Warning: {w}" for w in combined.warnings]
+    out += [f"Skipped `{s.path}`: {s.reason}" for s in combined.skipped]
     if combined.mentions:
         out += ["Not edited, but they name the old location: "
                 + ", ".join(f"`{p}`" for p in combined.mentions)]
@@ -254,13 +255,14 @@ def markdown_report(
 
 
 def changes_json_of(changeset: Changeset, diffs: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A changeset's files (path, summary, new, diff), warnings and non-Python mentions
-    (`diffs`: the files' diffs by path when already made)."""
+    """A changeset's files (path, summary, new, diff), warnings, non-Python mentions and skipped
+    files (`diffs`: the files' diffs by path when already made)."""
     return {
         "changes": [{"path": ch.path, "summary": ch.summary, "new": ch.before is None,
                      "diff": diffs[ch.path] if diffs is not None else file_diff(ch)} for ch in changeset.changes],
         "warnings": list(changeset.warnings),
         "mentions": list(changeset.mentions),
+        "skipped_files": [{"path": s.path, "reason": s.reason} for s in changeset.skipped],
     }
 
 

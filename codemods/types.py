@@ -33,7 +33,7 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file a stage could not use, and why."""
+    """A file a stage could not use, and why (the index's unreadable files, the rewrite's skipped ones)."""
 
     path: str
     reason: str
@@ -235,6 +235,7 @@ class Changeset:
     warnings: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
     parsed: tuple[str, ...] = ()  # files read past the cheap filters and rewritten (the performance guard counts them)
+    skipped: tuple[Skipped, ...] = ()  # files the rewrite could not read and that need no change
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,17 @@ def test_migrate_documents_of_each_mode(projects: dict[str, Path], tmp_path: Pat
     assert code == 0 and doc["nothing_to_do"] is True
 
 
+def test_migrate_lists_the_files_it_skipped_as_values(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {**DUPS, "app/half.py": "from app import legacy_users\nUser = (\n"})
+    refs = ("app.users:User", "app.legacy_users:User", "--root", str(root), "--dry-run")
+    code, doc = validated("migrate", *refs)
+    reason = "cannot parse it, and no reference to a moved name seen"
+    assert code == 0 and doc["skipped_files"] == [{"path": "app/half.py", "reason": reason}]
+    assert not any("app/half.py" in w for w in doc["warnings"])
+    code, _, err = cli("migrate", *refs)
+    assert code == 0 and f"skipped app/half.py: {reason}" in err
+
+
 @pytest.mark.parametrize(
     ("args", "code", "error"),
     [

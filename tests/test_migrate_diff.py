@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codemods.diff import apply_changeset, combine, file_diff, render_diff
-from codemods.types import Changeset, FileChange, ModelfoldError
+from codemods.types import Changeset, FileChange, ModelfoldError, Skipped
 
 from support.mini_project import git, make_repo, migration, snapshot
 
@@ -118,3 +118,9 @@ def test_combine_chains_changesets() -> None:
     assert both.warnings == ("w",)
     with pytest.raises(ModelfoldError, match="disagree"):
         combine([first, Changeset((FileChange("a.py", "9\n", "3\n", "x"),))])
+
+
+def test_combine_keeps_each_skipped_file_once_in_path_order() -> None:
+    first = Changeset((), skipped=(Skipped("z.py", "not UTF-8"), Skipped("a.py", "cannot parse it")))
+    second = Changeset((), skipped=(Skipped("a.py", "cannot parse it"),))
+    assert combine([first, second]).skipped == (Skipped("a.py", "cannot parse it"), Skipped("z.py", "not UTF-8"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from codemods.report import changes_json, commit_message, dumps, markdown_report, staged_json
-from codemods.types import ColumnChange, StageResult, TableDiff, TestRun, Verification
+from codemods.types import ColumnChange, Skipped, StageResult, TableDiff, TestRun, Verification
 
 from support.mini_project import migration
 
@@ -58,6 +59,13 @@ def test_changes_json_shape() -> None:
     assert "+from pkg.modern import User\n" in doc["changes"][2]["diff"]
     assert doc["conflicts"][0]["attribute"] == "email"
     assert doc["moved_names"] == [{"name": "Nothing", "from_module": "pkg.legacy", "to_module": "pkg.modern"}]
+
+
+def test_skipped_files_are_listed_in_the_report_and_the_json() -> None:
+    m = migration()
+    m = replace(m, changeset=replace(m.changeset, skipped=(Skipped("pkg/odd.py", "not UTF-8"),)))
+    assert "Skipped `pkg/odd.py`: not UTF-8" in markdown_report([m])
+    assert changes_json([m])["skipped_files"] == [{"path": "pkg/odd.py", "reason": "not UTF-8"}]
 
 
 def test_staged_json_has_branch_and_verification() -> None:

@@ -47,6 +47,7 @@ from codemods.types import (
     FileChange,
     MergeResult,
     ModelfoldError,
+    Skipped,
     SourceFile,
 )
 
@@ -80,6 +81,7 @@ def rewrite(
     changes: list[FileChange] = []
     warnings: list[str] = []
     parsed: list[str] = []
+    skipped: list[Skipped] = []
 
     canonical = by_path.get(canonical_path)
     ctx = FileContext(
@@ -113,7 +115,7 @@ def rewrite(
             raw = (root / f.path).read_bytes().decode("latin-1")
             if _may_reference(plan, raw):
                 raise ModelfoldError(f"{f.path}: not UTF-8, and it references a moved name") from None
-            warnings.append(f"{f.path}: not UTF-8; skipped (no reference to a moved name seen)")
+            skipped.append(Skipped(f.path, "not UTF-8, and no reference to a moved name seen"))
             continue
         if not prefilter(plan, text):
             continue
@@ -121,7 +123,7 @@ def rewrite(
         if tree is None:
             if _may_reference(plan, text):
                 raise ModelfoldError(f"{f.path}: cannot parse it, and it references a moved name")
-            warnings.append(f"{f.path}: cannot parse it; skipped (no reference to a moved name seen)")
+            skipped.append(Skipped(f.path, "cannot parse it, and no reference to a moved name seen"))
             continue
         refs = ast_refs(tree)
         scope = scope_of(plan, f, tree, refs)
@@ -154,6 +156,7 @@ def rewrite(
         warnings=tuple(warnings),
         mentions=find_mentions(root, needles, None if hits is None else {h for h in hits if not h.endswith(".py")}),
         parsed=tuple(sorted(set(parsed))),
+        skipped=tuple(skipped),
     )
 
 
