@@ -2,8 +2,8 @@
 
 - Files that bind no old module are rewritten statement by statement (`_statements`); the
   reference is the whole-file pass on the same file.
-- Files whose module bindings are each bound once are resolved without scope metadata ("flat");
-  the reference is the same pass with libcst's ScopeProvider ("full").
+- Files whose module bindings are each bound once are resolved without scope metadata
+  ("bound_once"); the reference is the same pass with libcst's ScopeProvider ("scoped").
 
 Each generated file is built from blocks whose outcome is known beforehand: which ones the
 statement path must refuse (it then returns None), and which ones break "bound once".
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from codemods.rewrite._planner import rewrite_source
 from codemods.rewrite._refs import FileContext
 from codemods.rewrite._statements import rewrite_reduced, rewrite_statements
-from codemods.rewrite._targets import Plan, ScopeMode, Target, ast_refs, bound_once, scope_of
+from codemods.rewrite._targets import Plan, RewriteMode, Target, ast_refs, bound_once, mode_of
 from codemods.types import SourceFile
 
 OLD, NEW = "app.users.models", "app.auth.models"
@@ -41,8 +41,8 @@ CANONICAL = SourceFile("app/auth/models.py", NEW, False)  # the merged module: i
 FILES = st.sampled_from([FILE, CANONICAL])
 
 
-def context(f: SourceFile, scope: ScopeMode) -> FileContext:
-    return FileContext(f.path, f.module, False, f is CANONICAL, scope)
+def context(f: SourceFile, mode: RewriteMode) -> FileContext:
+    return FileContext(f.path, f.module, False, f is CANONICAL, mode)
 
 # (source, the statement path must refuse the file)
 PLAIN_BLOCKS = [
@@ -90,11 +90,11 @@ def test_statement_path_matches_the_whole_file_pass(
     text = ("\ufeff" if bom else "") + "\n".join(["import os", *(b for b, _ in blocks), ""])
     text = text.replace("\n", newline)
     tree = ast.parse(text.lstrip("\ufeff"))
-    scope = scope_of(PLAN, f, tree, ast_refs(tree))
-    assert scope in (None, "none")
-    ctx = context(f, "none")
+    mode = mode_of(PLAN, f, tree, ast_refs(tree))
+    assert mode in (None, "statements")
+    ctx = context(f, "statements")
     slow = rewrite_source(text, ctx, PLAN)
-    if scope is None:  # the ast filter skips the file: the whole-file pass must leave it alone too
+    if mode is None:  # the ast filter skips the file: the whole-file pass must leave it alone too
         assert slow == (text, [])
         return
     fast = rewrite_statements(text, ctx, PLAN, ast_refs(tree))
@@ -113,7 +113,7 @@ def test_statement_path_rewrites_what_it_should() -> None:
         "def f():\r\n    from ..users.models import User\r\n"
         '    return relationship("Customer", x="é"), "app.users.models.UserStatus.x"\r\n'
     )
-    ctx = FileContext(FILE.path, FILE.module, False, False, "none")
+    ctx = FileContext(FILE.path, FILE.module, False, False, "statements")
     out = rewrite_statements(text, ctx, PLAN, ast_refs(ast.parse(text)))
     assert out == (
         '"""Doc."""\r\nfrom app.users.models import (\r\n    UserRole,\r\n)\r\n'
@@ -157,7 +157,7 @@ BINDING_BLOCKS = [
     st.sampled_from(["\n", "\r\n"]),
     st.booleans(),
 )
-def test_flat_resolution_matches_scope_metadata(picks: list[int], f: SourceFile, newline: str, end: bool) -> None:
+def test_bound_once_resolution_matches_scope_metadata(picks: list[int], f: SourceFile, newline: str, end: bool) -> None:
     """And the reduced module (only the statements that matter) gives the same text again."""
     blocks = [BINDING_BLOCKS[i] for i in picks]
     dotted = sum("import app.users.models\n" in b for b, _ in blocks)
@@ -167,9 +167,9 @@ def test_flat_resolution_matches_scope_metadata(picks: list[int], f: SourceFile,
     names = bound_once(PLAN, f, tree)
     assert (names is not None) == (not any(breaks for _, breaks in blocks) and dotted <= 1)
     if names is not None:
-        full = rewrite_source(text, context(f, "full"), PLAN)
-        assert rewrite_source(text, context(f, "flat"), PLAN) == full
-        assert rewrite_reduced(text, context(f, "flat"), PLAN, tree, names) == full
+        scoped = rewrite_source(text, context(f, "scoped"), PLAN)
+        assert rewrite_source(text, context(f, "bound_once"), PLAN) == scoped
+        assert rewrite_reduced(text, context(f, "bound_once"), PLAN, tree, names) == scoped
 
 
 def test_reduced_module_sees_every_name_an_added_import_could_shadow() -> None:
@@ -184,7 +184,7 @@ def test_reduced_module_sees_every_name_an_added_import_could_shadow() -> None:
     tree = ast.parse(text)
     names = bound_once(PLAN, FILE, tree)
     assert names == {"um"}
-    reduced = rewrite_reduced(text, context(FILE, "flat"), PLAN, tree, names)
-    assert reduced == rewrite_source(text, context(FILE, "full"), PLAN)
+    reduced = rewrite_reduced(text, context(FILE, "bound_once"), PLAN, tree, names)
+    assert reduced == rewrite_source(text, context(FILE, "scoped"), PLAN)
     assert reduced is not None and "from app.auth.models import User as CanonicalUser2\n" in reduced[0]
     assert "PAIR = (CanonicalUser2, um.UserRole)" in reduced[0]

@@ -20,7 +20,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from codemods.rewrite._targets import Plan, ScopeMode, Target
+from codemods.rewrite._targets import Plan, RewriteMode, Target
 from codemods.scan import absolute_module
 
 
@@ -32,10 +32,10 @@ class FileContext:
     module: str
     is_package: bool
     is_canonical: bool
-    # how names are resolved to the imports that bind them: "full": libcst's ScopeProvider;
-    # "flat": every relevant name is bound once in the file, by an import, so each use of it is
-    # that import (no scope metadata); "none": nothing binds a location (see _targets.scope_of)
-    scope: ScopeMode = "full"
+    # how names are resolved to the imports that bind them: "scoped": libcst's ScopeProvider;
+    # "bound_once": every relevant name is bound once in the file, by an import, so each use of it
+    # is that import (no scope metadata); "statements": nothing binds a location (_targets.mode_of)
+    mode: RewriteMode = "scoped"
 
 
 @dataclass(eq=False)
@@ -49,7 +49,7 @@ class Binding:
     alias: cst.ImportAlias | None
     string: cst.SimpleString | None
     line: cst.CSTNode
-    scope: Scope | None  # None in a "flat" file
+    scope: Scope | None  # None in a "bound_once" file
 
 
 @dataclass(eq=False)
@@ -101,7 +101,7 @@ class Resolver:
         self.ctx = ctx
         self.plan = plan
         # one batched traversal for both providers; parents come from the Collector's own pass
-        providers = [ScopeProvider, ExpressionContextProvider] if ctx.scope == "full" else []
+        providers = [ScopeProvider, ExpressionContextProvider] if ctx.mode == "scoped" else []
         found = wrapper.resolve_many(providers)
         self.scopes = cast(Mapping[cst.CSTNode, Scope | None], found.get(ScopeProvider, {}))
         self.contexts = cast(
@@ -110,17 +110,17 @@ class Resolver:
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.module = wrapper.module
         self._cache: dict[int, Binding | None] = {}
-        self.flat: dict[str, list[Binding]] = {}  # "flat" files: name -> its one import binding
+        self.bound_once: dict[str, list[Binding]] = {}  # "bound_once" files: name -> its one import
 
     def index_imports(self, imports: list[cst.Import | cst.ImportFrom]) -> None:
-        """A "flat" file's bindings, from its import statements (once the parents are known)."""
+        """A "bound_once" file's bindings, from its import statements (once the parents are known)."""
         for node in imports:
             aliases = node.names if not isinstance(node.names, cst.ImportStar) else []
             for alias in aliases:
                 name = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
                 b = self._import_binding(name, node, None)
                 if b is not None and self.relevant(b.path):
-                    self.flat.setdefault(name, []).append(b)
+                    self.bound_once.setdefault(name, []).append(b)
 
     def relevant(self, path: str) -> bool:
         """The path is a target, a location, or a package above a location."""
@@ -130,8 +130,8 @@ class Resolver:
 
     def visible(self, node: cst.CSTNode, name: str) -> list[Binding]:
         """Relevant bindings of `name` visible at `node`."""
-        if self.ctx.scope == "flat":
-            return self.flat.get(name, [])
+        if self.ctx.mode == "bound_once":
+            return self.bound_once.get(name, [])
         scope = self.scopes.get(node)
         if scope is None:
             return []
@@ -246,7 +246,7 @@ class Collector(cst.CSTVisitor):
 
     def finish(self) -> Facts:
         """Resolve the recorded chains and string annotations against their bindings."""
-        if self.r.ctx.scope == "flat":
+        if self.r.ctx.mode == "bound_once":
             self.r.index_imports(self.facts.imports)
         for head, chain in self._chains:
             self._chain(head, chain)
@@ -285,7 +285,7 @@ class Collector(cst.CSTVisitor):
         if isinstance(parent, cst.Arg) and parent.keyword is node:
             return
         self.facts.names.add(node.value)
-        if self.r.ctx.scope == "flat":
+        if self.r.ctx.mode == "bound_once":
             if isinstance(parent, cst.MatchKeywordElement):
                 return  # `case C(key=...)`: an attribute name (a relevant name is never stored)
         elif self.r.contexts.get(node) is not ExpressionContext.LOAD:

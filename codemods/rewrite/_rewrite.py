@@ -3,11 +3,11 @@
 Only files that could reference a duplicate are parsed: git grep (in a git work tree) and a text
 prefilter (module path or its last component, and a moved name), then stdlib `ast` (does it
 import a location or name a target in a string). What then happens to a referencing file
-depends on how it binds the old module (`_targets.scope_of`):
+depends on how it binds the old module (`_targets.mode_of`):
 - not at all (it imports moved names, names them in strings): statement by statement;
-- each such name bound once ("flat"): no scope metadata, and libcst sees only the top-level
+- each such name bound once ("bound_once"): no scope metadata, and libcst sees only the top-level
   statements that can matter (both in `_statements`);
-- otherwise ("full"): the whole file with libcst's ScopeProvider.
+- otherwise ("scoped"): the whole file with libcst's ScopeProvider.
 Flat and full files go to worker processes when there are many.
 """
 
@@ -37,8 +37,8 @@ from codemods.rewrite._targets import (
     ast_refs,
     bound_once,
     make_plan,
+    mode_of,
     prefilter,
-    scope_of,
 )
 from codemods.scan import absolute_module
 from codemods.types import (
@@ -99,7 +99,7 @@ def rewrite(
         if change is not None:
             changes.append(change)
 
-    work: list[tuple[FileContext, str, ast.Module]] = []  # "flat" and "full" files
+    work: list[tuple[FileContext, str, ast.Module]] = []  # "bound_once" and "scoped" files
     rewritten: list[tuple[str, str, str, list[str]]] = []  # path, text, new text, warnings
     # every file `prefilter` can pass names a moved name or star-imports: let git grep find them
     # (and, in the same call, the docs/config files that may mention an old location)
@@ -126,11 +126,11 @@ def rewrite(
             skipped.append(Skipped(f.path, "cannot parse it, and no reference to a moved name seen"))
             continue
         refs = ast_refs(tree)
-        scope = scope_of(plan, f, tree, refs)
-        if scope is None:
+        mode = mode_of(plan, f, tree, refs)
+        if mode is None:
             continue
-        ctx = FileContext(f.path, f.module, f.is_package, False, scope)
-        done = rewrite_statements(text, ctx, plan, refs) if scope == "none" else None
+        ctx = FileContext(f.path, f.module, f.is_package, False, mode)
+        done = rewrite_statements(text, ctx, plan, refs) if mode == "statements" else None
         if done is None:
             work.append((ctx, text, tree))
         else:
@@ -180,8 +180,8 @@ def _rewrite_many(
 def _rewrite_one(
     text: str, ctx: FileContext, plan: Plan, tree: ast.Module | None = None
 ) -> tuple[str, list[str]]:
-    """A "flat" or "full" file; a flat one through a module of its statements that matter."""
-    if ctx.scope == "flat":
+    """A "bound_once" or "scoped" file; a bound_once one through a module of its statements that matter."""
+    if ctx.mode == "bound_once":
         tree = tree or ast_parse(text)
         names = bound_once(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree) if tree else None
         done = rewrite_reduced(text, ctx, plan, tree, names) if tree and names is not None else None
@@ -192,15 +192,15 @@ def _rewrite_one(
 
 
 def _rewrite_text(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:
-    """One file rewritten here and now, in the cheapest mode that is exact for it (`scope_of`)."""
+    """One file rewritten here and now, in the cheapest mode that is exact for it (`mode_of`)."""
     tree = ast_parse(text)
     if tree is not None:
         refs = ast_refs(tree)
-        scope = scope_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree, refs)
-        if scope is None:
+        mode = mode_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree, refs)
+        if mode is None:
             return text
-        ctx = replace(ctx, scope=scope)
-        done = rewrite_statements(text, ctx, plan, refs) if scope == "none" else None
+        ctx = replace(ctx, mode=mode)
+        done = rewrite_statements(text, ctx, plan, refs) if mode == "statements" else None
         if done is None:
             done = _rewrite_one(text, ctx, plan, tree)
         warnings.extend(done[1])

@@ -4,7 +4,7 @@
   referencing files: `from old.module import User` at any depth, targets named in strings). Each
   import statement alone is rewritten by the same Planner as a one-statement libcst module;
   strings are edited in place.
-- `rewrite_reduced`: "flat" files (each module alias bound once). The Planner runs on a module of
+- `rewrite_reduced`: "bound_once" files (each module alias bound once). The Planner runs on a module of
   only the top-level statements that can matter to it, which are then put back in place.
 
 Whatever these cannot place exactly (a statement sharing its line, a concatenated string that may
@@ -35,7 +35,7 @@ Edit = tuple[int, int, str]  # [start, end) of the text, and what replaces it
 def rewrite_statements(
     text: str, ctx: FileContext, plan: Plan, refs: list[RefNode]
 ) -> tuple[str, list[str]] | None:
-    """(new text, warnings) for a file that binds no location (`ctx.scope` "none"), or None
+    """(new text, warnings) for a file that binds no location (`ctx.mode` "statements"), or None
     when some reference cannot be rewritten statement by statement."""
     body = text.lstrip("\ufeff")
     lines = _Lines(body)
@@ -132,7 +132,7 @@ def _import_edit(
 def rewrite_reduced(
     text: str, ctx: FileContext, plan: Plan, tree: ast.Module, names: frozenset[str]
 ) -> tuple[str, list[str]] | None:
-    """(new text, warnings) of a "flat" file, the Planner seeing only the top-level statements
+    """(new text, warnings) of a "bound_once" file, the Planner seeing only the top-level statements
     whose text holds an import, one of `names` (its module aliases), an old or new class name
     (uses, strings naming targets, names an added import must not shadow) or `Canonical`.
     The rest cannot change and cannot change its decisions. None when the pieces do not come

@@ -14,8 +14,8 @@ from codemods import scan
 from codemods.scan import absolute_module
 from codemods.types import Consolidation, MergeResult, ModelfoldError, SourceFile
 
-# how a file's names are resolved to the imports that bind them (see `scope_of`)
-ScopeMode = Literal["full", "flat", "none"]
+# how a referencing file is rewritten, decided once per file by `mode_of`
+RewriteMode = Literal["scoped", "bound_once", "statements"]
 RefNode = tuple[ast.Import | ast.ImportFrom | ast.Constant, ast.AST | None, str, int]
 ANNOTATION_FIELDS = frozenset({"annotation", "returns"})
 
@@ -176,7 +176,7 @@ def _module_patterns(
 
 def ast_refs(tree: ast.Module) -> list[RefNode]:
     """Every import, from-import and constant of a file, in one walk: (node, parent, callee,
-    argument index); what `scope_of` and the statement-level rewrite read.
+    argument index); what `mode_of` and the statement-level rewrite read.
 
     `callee` is the last name of the call a constant is a direct argument of, as libcst's
     get_full_name_for_node spells it ("" when none, or inside an annotation); `index` its position
@@ -232,17 +232,17 @@ def _named(f: SourceFile, refs: list[RefNode]) -> Iterator[tuple[str, str]]:
             yield "string", node.value
 
 
-def scope_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> ScopeMode | None:
+def mode_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> RewriteMode | None:
     """How a parsed file must be rewritten (stdlib ast): None when it references no target at all
-    (imports no location or target, names none in a string); "none" when it binds no location
+    (imports no location or target, names none in a string); "statements" when it binds no location
     (or a package above one) to a name, so only its import statements and strings can change;
-    else "flat" or "full" name resolution (see `bound_once`)."""
+    else "bound_once" (see `bound_once`) or "scoped" (libcst's ScopeProvider) name resolution."""
     named = list(_named(f, refs))
     if not any(_references(plan, kind, name) for kind, name in named):
         return None
     if not any(_binds_location(plan, kind, name) for kind, name in named):
-        return "none"
-    return "flat" if bound_once(plan, f, tree) is not None else "full"
+        return "statements"
+    return "bound_once" if bound_once(plan, f, tree) is not None else "scoped"
 
 
 def _references(plan: Plan, kind: str, name: str) -> bool:
@@ -272,7 +272,7 @@ def bound_once(plan: Plan, f: SourceFile, tree: ast.Module) -> frozenset[str] | 
     else None.
 
     Then every use of such a name is that import, and the libcst pass needs no scope metadata
-    (FileContext.scope "flat"); uses of it where that import is not visible would be NameErrors.
+    (FileContext.mode "bound_once"); uses of it where that import is not visible would be NameErrors.
     """
     relevant: set[str] = set()
     bound: dict[str, int] = {}
