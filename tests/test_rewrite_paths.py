@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from codemods.rewrite._planner import rewrite_source
 from codemods.rewrite._refs import FileContext
 from codemods.rewrite._statements import rewrite_reduced, rewrite_statements
-from codemods.rewrite._targets import Plan, RewriteMode, Target, ast_refs, bound_once, mode_of
+from codemods.rewrite._targets import FileMode, Plan, RewriteMode, Target, ast_refs, bound_once, mode_of
 from codemods.types import SourceFile
 
 OLD, NEW = "app.users.models", "app.auth.models"
@@ -91,11 +91,12 @@ def test_statement_path_matches_the_whole_file_pass(
     text = text.replace("\n", newline)
     tree = ast.parse(text.lstrip("\ufeff"))
     mode = mode_of(PLAN, f, tree, ast_refs(tree))
-    assert mode in (None, "statements")
+    assert mode in (None, FileMode("statements"))
     ctx = context(f, "statements")
     slow = rewrite_source(text, ctx, PLAN)
+    scoped = rewrite_source(text, context(f, "scoped"), PLAN)  # names resolved with ScopeProvider
     if mode is None:  # the ast filter skips the file: the whole-file pass must leave it alone too
-        assert slow == (text, [])
+        assert slow == scoped == (text, [])
         return
     fast = rewrite_statements(text, ctx, PLAN, ast_refs(tree))
     if any(refused for _, refused in blocks):
@@ -103,7 +104,7 @@ def test_statement_path_matches_the_whole_file_pass(
     elif fast is None:  # a statement that goes away entirely is left to the whole-file pass
         assert f is CANONICAL and len(slow[0].splitlines()) < len(text.splitlines())
     else:
-        assert fast == slow
+        assert fast == slow == scoped  # binding no location, name resolution has nothing to add
 
 
 def test_statement_path_rewrites_what_it_should() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 
 from codemods import scan
 from codemods.rewrite import rewrite
-from codemods.types import Changeset, Consolidation, MergeResult, ModelfoldError, MovedName
+from codemods.types import Changeset, Consolidation, MergeResult, ModelfoldError, MovedName, SourceFile
 
 from support.models import model
 
@@ -448,3 +449,21 @@ def test_prefilter_is_not_fooled_by_a_table_name() -> None:
     plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
     text = 'from app.db import Base\nfrom .x import y\nuser_id = ForeignKey("users.id")  # User\n'
     assert not prefilter(plan, text)
+
+
+def test_each_file_is_read_for_its_mode_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bound_once` (an ast walk of the whole file) runs once per file: the mode carries its answer."""
+    from codemods.rewrite import _rewrite, _targets
+
+    walked: list[str] = []
+    real = _targets.bound_once
+
+    def counted(plan: _targets.Plan, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
+        walked.append(f.path)
+        return real(plan, f, tree)
+
+    monkeypatch.setattr(_targets, "bound_once", counted)
+    monkeypatch.setattr(_rewrite, "bound_once", counted, raising=False)  # where it was imported too
+    root = tree(tmp_path, {"app/api/aliased.py": "import app.users.models as um\n\nPAIR = (um.User, um.UserRole)\n"})
+    assert "from app.auth.models import User" in after(run(root), "app/api/aliased.py")
+    assert walked.count("app/api/aliased.py") == 1

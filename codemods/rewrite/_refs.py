@@ -36,6 +36,7 @@ class FileContext:
     # "bound_once": every relevant name is bound once in the file, by an import, so each use of it
     # is that import (no scope metadata); "statements": nothing binds a location (_targets.mode_of)
     mode: RewriteMode = "scoped"
+    aliases: frozenset[str] = frozenset()  # "bound_once": the names bound, each once, to a location
 
 
 @dataclass(eq=False)

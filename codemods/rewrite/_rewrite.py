@@ -32,10 +32,10 @@ from codemods.rewrite._shim import ShimSpec, build_shim
 from codemods.rewrite._statements import rewrite_reduced, rewrite_statements
 from codemods.rewrite._targets import (
     Plan,
+    RefNode,
     Target,
     ast_parse,
     ast_refs,
-    bound_once,
     make_plan,
     mode_of,
     prefilter,
@@ -129,12 +129,11 @@ def rewrite(
         mode = mode_of(plan, f, tree, refs)
         if mode is None:
             continue
-        ctx = FileContext(f.path, f.module, f.is_package, False, mode)
-        done = rewrite_statements(text, ctx, plan, refs) if mode == "statements" else None
-        if done is None:
-            work.append((ctx, text, tree))
+        ctx = FileContext(f.path, f.module, f.is_package, False, mode.mode, mode.aliases)
+        if mode.mode == "statements":  # cheap, and most files: here, not in a worker
+            rewritten.append((ctx.path, text, *_rewrite_file(text, ctx, plan, tree, refs)))
         else:
-            rewritten.append((ctx.path, text, *done))
+            work.append((ctx, text, tree))
     rewritten.extend(
         (ctx.path, text, *result)
         for (ctx, text, _), result in zip(work, _rewrite_many(work, plan, jobs), strict=True)
@@ -167,45 +166,48 @@ def _rewrite_many(
     (they parse the ast again rather than receive it)."""
     workers = jobs or (min(os.cpu_count() or 1, 8) if len(work) >= PARALLEL_FROM else 1)
     if workers <= 1 or len(work) < 2:
-        return [_rewrite_one(text, ctx, plan, tree) for ctx, text, tree in work]
+        return [_rewrite_file(text, ctx, plan, tree) for ctx, text, tree in work]
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing loads only when used
 
     chunk = max(1, len(work) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         texts = [text for _, text, _ in work]
         ctxs = [ctx for ctx, _, _ in work]
-        return list(pool.map(_rewrite_one, texts, ctxs, [plan] * len(work), chunksize=chunk))
+        return list(pool.map(_rewrite_file, texts, ctxs, [plan] * len(work), chunksize=chunk))
 
 
-def _rewrite_one(
-    text: str, ctx: FileContext, plan: Plan, tree: ast.Module | None = None
+def _rewrite_file(
+    text: str, ctx: FileContext, plan: Plan, tree: ast.Module | None = None, refs: list[RefNode] | None = None,
 ) -> tuple[str, list[str]]:
-    """A "bound_once" or "scoped" file; a bound_once one through a module of its statements that matter."""
-    if ctx.mode == "bound_once":
+    """(new text, warnings) of one file in the mode decided for it (`ctx.mode`): the shortcut that
+    mode allows, else (the shortcut declines, or "scoped") the whole-file libcst pass. `tree` and
+    `refs` spare parsing again; a worker process gets neither and parses only for a shortcut."""
+    done = None
+    if ctx.mode == "statements":
         tree = tree or ast_parse(text)
-        names = bound_once(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree) if tree else None
-        done = rewrite_reduced(text, ctx, plan, tree, names) if tree and names is not None else None
-        if done is not None:
-            return done
+        if tree is not None:
+            done = rewrite_statements(text, ctx, plan, ast_refs(tree) if refs is None else refs)
+    elif ctx.mode == "bound_once":
+        tree = tree or ast_parse(text)
+        done = rewrite_reduced(text, ctx, plan, tree, ctx.aliases) if tree is not None else None
+    if done is not None:
+        return done
     found: list[str] = []
     return _rewrite_parsed(text, ctx, plan, found), found
 
 
 def _rewrite_text(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:
-    """One file rewritten here and now, in the cheapest mode that is exact for it (`mode_of`)."""
+    """One file (the canonical module, a shim) rewritten here and now, in its mode (`mode_of`)."""
     tree = ast_parse(text)
-    if tree is not None:
-        refs = ast_refs(tree)
-        mode = mode_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree, refs)
-        if mode is None:
-            return text
-        ctx = replace(ctx, mode=mode)
-        done = rewrite_statements(text, ctx, plan, refs) if mode == "statements" else None
-        if done is None:
-            done = _rewrite_one(text, ctx, plan, tree)
-        warnings.extend(done[1])
-        return done[0]
-    return _rewrite_parsed(text, ctx, plan, warnings)
+    if tree is None:
+        return _rewrite_parsed(text, ctx, plan, warnings)
+    refs = ast_refs(tree)
+    mode = mode_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree, refs)
+    if mode is None:
+        return text
+    new, found = _rewrite_file(text, replace(ctx, mode=mode.mode, aliases=mode.aliases), plan, tree, refs)
+    warnings.extend(found)
+    return new
 
 
 def _rewrite_parsed(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:

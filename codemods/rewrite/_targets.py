@@ -21,6 +21,14 @@ ANNOTATION_FIELDS = frozenset({"annotation", "returns"})
 
 
 @dataclass(frozen=True)
+class FileMode:
+    """How one referencing file is rewritten, decided once from its ast (`mode_of`)."""
+
+    mode: RewriteMode
+    aliases: frozenset[str] = frozenset()  # "bound_once": the names bound, each once, to a location
+
+
+@dataclass(frozen=True)
 class Target:
     """Where an old name lives now: module and name."""
 
@@ -232,7 +240,7 @@ def _named(f: SourceFile, refs: list[RefNode]) -> Iterator[tuple[str, str]]:
             yield "string", node.value
 
 
-def mode_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> RewriteMode | None:
+def mode_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> FileMode | None:
     """How a parsed file must be rewritten (stdlib ast): None when it references no target at all
     (imports no location or target, names none in a string); "statements" when it binds no location
     (or a package above one) to a name, so only its import statements and strings can change;
@@ -241,8 +249,9 @@ def mode_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) ->
     if not any(_references(plan, kind, name) for kind, name in named):
         return None
     if not any(_binds_location(plan, kind, name) for kind, name in named):
-        return "statements"
-    return "bound_once" if bound_once(plan, f, tree) is not None else "scoped"
+        return FileMode("statements")
+    aliases = bound_once(plan, f, tree)
+    return FileMode("scoped") if aliases is None else FileMode("bound_once", aliases)
 
 
 def _references(plan: Plan, kind: str, name: str) -> bool:
