@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from codemods.rewrite._planner import rewrite_source
 from codemods.rewrite._refs import FileContext
 from codemods.rewrite._statements import rewrite_reduced, rewrite_statements
-from codemods.rewrite._targets import FileMode, Plan, RewriteMode, Target, ast_refs, bound_once, mode_of
+from codemods.rewrite._targets import FileMode, Relocation, RewriteMode, Target, ast_refs, bound_once, mode_of
 from codemods.types import SourceFile
 
 OLD, NEW = "app.users.models", "app.auth.models"
-PLAN = Plan(
+PLAN = Relocation(
     canonical_module=NEW,
     canonical_path="app/auth/models.py",
     targets={

@@ -401,10 +401,10 @@ def test_non_utf8_file_is_skipped_or_an_abort(tmp_path: Path) -> None:
     ],
 )
 def test_prefilter_lets_every_reference_form_through(text: str) -> None:
-    from codemods.rewrite._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Relocation, Target, prefilter
 
     target = Target(NEW, "User")
-    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    plan = Relocation(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
     assert prefilter(plan, text)
 
 
@@ -418,10 +418,10 @@ def test_prefilter_lets_every_reference_form_through(text: str) -> None:
     ],
 )
 def test_prefilter_skips_files_that_cannot_reference_the_class(text: str) -> None:
-    from codemods.rewrite._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Relocation, Target, prefilter
 
     target = Target(NEW, "User")
-    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    plan = Relocation(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
     assert not prefilter(plan, text)
 
 
@@ -435,18 +435,18 @@ def test_prefilter_skips_files_that_cannot_reference_the_class(text: str) -> Non
     ],
 )
 def test_prefilter_lets_package_and_relative_forms_through(text: str) -> None:
-    from codemods.rewrite._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Relocation, Target, prefilter
 
     target = Target(NEW, "User")
-    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    plan = Relocation(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
     assert prefilter(plan, text)
 
 
 def test_prefilter_is_not_fooled_by_a_table_name() -> None:
-    from codemods.rewrite._targets import Plan, Target, prefilter
+    from codemods.rewrite._targets import Relocation, Target, prefilter
 
     target = Target(NEW, "User")
-    plan = Plan(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
+    plan = Relocation(NEW, "app/auth/models.py", {f"{OLD}.User": target}, frozenset({OLD}), frozenset({OLD}))
     text = 'from app.db import Base\nfrom .x import y\nuser_id = ForeignKey("users.id")  # User\n'
     assert not prefilter(plan, text)
 
@@ -458,7 +458,7 @@ def test_each_file_is_read_for_its_mode_once(tmp_path: Path, monkeypatch: pytest
     walked: list[str] = []
     real = _targets.bound_once
 
-    def counted(plan: _targets.Plan, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
+    def counted(plan: _targets.Relocation, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
         walked.append(f.path)
         return real(plan, f, tree)
 

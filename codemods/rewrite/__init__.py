@@ -1,7 +1,7 @@
 """Rewrite stage: the shim and every reference to a moved class, as a `Changeset`.
 
 - `_rewrite`: the entry point; picks each file's rewrite mode and combines the results.
-- `_targets`: what moves where (`Plan`, `Target`), and the per-file mode from one `ast` walk.
+- `_targets`: what moves where (`Relocation`, `Target`), and the per-file mode from one `ast` walk.
 - `_statements`: the statement-level shortcut and the reduced-module pass.
 - `_refs`, `_planner`, `_edits`: bindings and uses in a file, and the edits they need.
 - `_shim`: the re-export module left at the old location.

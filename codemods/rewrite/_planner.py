@@ -21,13 +21,13 @@ from codemods.rewrite._edits import (
 )
 from codemods.rewrite._refs import Binding, Collector, Facts, FileContext, Group, Resolver, Use
 from codemods.rewrite._strings import StringRewriter
-from codemods.rewrite._targets import Plan, Target
+from codemods.rewrite._targets import Relocation, Target
 
 
 class Planner:
     """Turn the collected facts of one file into Edits."""
 
-    def __init__(self, ctx: FileContext, plan: Plan, resolver: Resolver, facts: Facts) -> None:
+    def __init__(self, ctx: FileContext, plan: Relocation, resolver: Resolver, facts: Facts) -> None:
         self.ctx, self.plan, self.r, self.facts = ctx, plan, resolver, facts
         self.edits = Edits()
         self.warnings: list[str] = []
@@ -45,7 +45,7 @@ class Planner:
         self.by_alias = {id(b.alias): b for g in facts.groups.values() for b in g.bindings if b.alias}
 
     def run(self) -> Edits:
-        """Plan every edit of the file."""
+        """Relocation every edit of the file."""
         for group in self.facts.groups.values():
             if group.uses:
                 self._decide(group)
@@ -399,7 +399,7 @@ class Planner:
                 self.edits.replace[attr.attr] = cst.Name(target.name)
 
 
-def rewrite_source(text: str, ctx: FileContext, plan: Plan) -> tuple[str, list[str]]:
+def rewrite_source(text: str, ctx: FileContext, plan: Relocation) -> tuple[str, list[str]]:
     """Rewrite every reference to a target in one file's text; (new text, warnings)."""
     wrapper = MetadataWrapper(scan.parse_module(text), unsafe_skip_copy=True)  # a fresh tree
     resolver = Resolver(ctx, plan, wrapper)

@@ -20,7 +20,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from codemods.rewrite._targets import Plan, RewriteMode, Target
+from codemods.rewrite._targets import Relocation, RewriteMode, Target
 from codemods.scan import absolute_module
 
 
@@ -98,7 +98,7 @@ CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)")
 class Resolver:
     """Binding lookup with libcst's ScopeProvider (relative imports resolved with the file's module)."""
 
-    def __init__(self, ctx: FileContext, plan: Plan, wrapper: MetadataWrapper) -> None:
+    def __init__(self, ctx: FileContext, plan: Relocation, wrapper: MetadataWrapper) -> None:
         self.ctx = ctx
         self.plan = plan
         # one batched traversal for both providers; parents come from the Collector's own pass
@@ -210,7 +210,7 @@ def module_string(call: cst.Call) -> cst.SimpleString | None:
     return None
 
 
-def hit(plan: Plan, path: str, attrs: list[str]) -> tuple[int, Target | None, str | None]:
+def hit(plan: Relocation, path: str, attrs: list[str]) -> tuple[int, Target | None, str | None]:
     """Walk `path.attrs...`: (depth, target) at the first target, and the last location passed."""
     seq = [path] + [".".join([path, *attrs[:i]]) for i in range(1, len(attrs) + 1)]
     through: str | None = None

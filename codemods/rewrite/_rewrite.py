@@ -31,14 +31,14 @@ from codemods.rewrite._refs import FileContext
 from codemods.rewrite._shim import ShimSpec, build_shim
 from codemods.rewrite._statements import rewrite_reduced, rewrite_statements
 from codemods.rewrite._targets import (
-    Plan,
     RefNode,
+    Relocation,
     Target,
     ast_parse,
     ast_refs,
-    make_plan,
     mode_of,
     prefilter,
+    relocation_of,
 )
 from codemods.scan import absolute_module
 from codemods.types import (
@@ -74,7 +74,7 @@ def rewrite(
     `texts`: the files' texts already read (path -> text), so the tree is read only once.
     """
     texts = {} if texts is None else texts
-    plan = make_plan(consolidation, merged, root, files, texts)
+    plan = relocation_of(consolidation, merged, root, files, texts)
     by_path = {f.path: f for f in files}
     canonical_path = merged.canonical_path or consolidation.canonical.path
     shim_paths = sorted({d.path for d in consolidation.duplicates})
@@ -160,7 +160,7 @@ def rewrite(
 
 
 def _rewrite_many(
-    work: Sequence[tuple[FileContext, str, ast.Module]], plan: Plan, jobs: int
+    work: Sequence[tuple[FileContext, str, ast.Module]], plan: Relocation, jobs: int
 ) -> list[tuple[str, list[str]]]:
     """(new text, warnings) per file, in order; in worker processes when the batch is large
     (they parse the ast again rather than receive it)."""
@@ -177,7 +177,7 @@ def _rewrite_many(
 
 
 def _rewrite_file(
-    text: str, ctx: FileContext, plan: Plan, tree: ast.Module | None = None, refs: list[RefNode] | None = None,
+    text: str, ctx: FileContext, plan: Relocation, tree: ast.Module | None = None, refs: list[RefNode] | None = None,
 ) -> tuple[str, list[str]]:
     """(new text, warnings) of one file in the mode decided for it (`ctx.mode`): the shortcut that
     mode allows, else (the shortcut declines, or "scoped") the whole-file libcst pass. `tree` and
@@ -196,7 +196,7 @@ def _rewrite_file(
     return _rewrite_parsed(text, ctx, plan, found), found
 
 
-def _rewrite_text(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:
+def _rewrite_text(text: str, ctx: FileContext, plan: Relocation, warnings: list[str]) -> str:
     """One file (the canonical module, a shim) rewritten here and now, in its mode (`mode_of`)."""
     tree = ast_parse(text)
     if tree is None:
@@ -210,7 +210,7 @@ def _rewrite_text(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) 
     return new
 
 
-def _rewrite_parsed(text: str, ctx: FileContext, plan: Plan, warnings: list[str]) -> str:
+def _rewrite_parsed(text: str, ctx: FileContext, plan: Relocation, warnings: list[str]) -> str:
     try:
         new, found = rewrite_source(text, ctx, plan)
     except cst.ParserSyntaxError as exc:
@@ -223,7 +223,7 @@ def _rewrite_parsed(text: str, ctx: FileContext, plan: Plan, warnings: list[str]
 def _shim(
     consolidation: Consolidation,
     merged: MergeResult,
-    plan: Plan,
+    plan: Relocation,
     root: Path,
     path: str,
     texts: dict[str, str],
@@ -287,7 +287,7 @@ def _read(root: Path, rel: str, texts: dict[str, str]) -> str | None:
     return texts[rel]
 
 
-def _may_reference(plan: Plan, text: str) -> bool:
+def _may_reference(plan: Relocation, text: str) -> bool:
     """For a file that cannot be parsed: does its text name a target or import a location."""
     if any(key in text for key in plan.targets) or any(loc in text for loc in plan.locations):
         return True

@@ -21,7 +21,7 @@ import libcst as cst
 from codemods.rewrite._planner import rewrite_source
 from codemods.rewrite._refs import FileContext
 from codemods.rewrite._strings import StringRewriter
-from codemods.rewrite._targets import Plan, RefNode
+from codemods.rewrite._targets import RefNode, Relocation
 from codemods.scan import absolute_module
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -33,7 +33,7 @@ Edit = tuple[int, int, str]  # [start, end) of the text, and what replaces it
 
 
 def rewrite_statements(
-    text: str, ctx: FileContext, plan: Plan, refs: list[RefNode]
+    text: str, ctx: FileContext, plan: Relocation, refs: list[RefNode]
 ) -> tuple[str, list[str]] | None:
     """(new text, warnings) for a file that binds no location (`ctx.mode` "statements"), or None
     when some reference cannot be rewritten statement by statement."""
@@ -105,7 +105,7 @@ class _Lines:
 
 
 def _import_edit(
-    lines: _Lines, node: ast.ImportFrom, ctx: FileContext, plan: Plan, warnings: list[str]
+    lines: _Lines, node: ast.ImportFrom, ctx: FileContext, plan: Relocation, warnings: list[str]
 ) -> Edit | None:
     """The import statement's whole lines rewritten alone; None unless it owns those lines."""
     first, last = node.lineno, node.end_lineno or node.lineno
@@ -130,7 +130,7 @@ def _import_edit(
 
 
 def rewrite_reduced(
-    text: str, ctx: FileContext, plan: Plan, tree: ast.Module, names: frozenset[str]
+    text: str, ctx: FileContext, plan: Relocation, tree: ast.Module, names: frozenset[str]
 ) -> tuple[str, list[str]] | None:
     """(new text, warnings) of a "bound_once" file, the Planner seeing only the top-level statements
     whose text holds an import, one of `names` (its module aliases), an old or new class name

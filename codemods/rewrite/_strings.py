@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from codemods.rewrite._targets import Plan
+from codemods.rewrite._targets import Relocation
 
 DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # SQLAlchemy callables whose string arguments are evaluated against the class registry.
@@ -18,7 +18,7 @@ class StringRewriter:
     """New content for string literals that name a target: dotted paths, and SQLAlchemy's
     registry strings naming a dotted path (`"and_(a.b.User.id == ...)"`)."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Relocation) -> None:
         self.targets = plan.targets
         keys = sorted(plan.targets, key=len, reverse=True)
         self.embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")

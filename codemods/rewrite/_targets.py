@@ -37,8 +37,8 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """Everything the per-file rewrite needs to know about one consolidation."""
+class Relocation:
+    """What one consolidation relocates: old qualified names, their new home, the modules they leave."""
 
     canonical_module: str
     canonical_path: str
@@ -117,19 +117,19 @@ def _top_level(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
             yield from _top_level(node.orelse)
 
 
-def make_plan(
+def relocation_of(
     consolidation: Consolidation,
     merged: MergeResult,
     root: Path,
     files: Sequence[SourceFile],
     texts: dict[str, str],
-) -> Plan:
+) -> Relocation:
     """Targets (with re-exports followed) and the locations they live at."""
     targets = base_targets(consolidation, merged)
     old_modules = frozenset(key.rsplit(".", 1)[0] for key in targets)
     add_reexports(targets, root, files, texts)
     locations = frozenset(key.rsplit(".", 1)[0] for key in targets)
-    return Plan(
+    return Relocation(
         canonical_module=consolidation.canonical.module,
         canonical_path=consolidation.canonical.path,
         targets=targets,
@@ -138,7 +138,7 @@ def make_plan(
     )
 
 
-def prefilter(plan: Plan, text: str) -> bool:
+def prefilter(plan: Relocation, text: str) -> bool:
     """Cheap text test: could this file name a target at all (a name needle and a module needle).
 
     Module evidence is a location's dotted path, a `from`/`import` of a package above it that
@@ -240,7 +240,7 @@ def _named(f: SourceFile, refs: list[RefNode]) -> Iterator[tuple[str, str]]:
             yield "string", node.value
 
 
-def mode_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> FileMode | None:
+def mode_of(plan: Relocation, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> FileMode | None:
     """How a parsed file must be rewritten (stdlib ast): None when it references no target at all
     (imports no location or target, names none in a string); "statements" when it binds no location
     (or a package above one) to a name, so only its import statements and strings can change;
@@ -254,7 +254,7 @@ def mode_of(plan: Plan, f: SourceFile, tree: ast.Module, refs: list[RefNode]) ->
     return FileMode("scoped") if aliases is None else FileMode("bound_once", aliases)
 
 
-def _references(plan: Plan, kind: str, name: str) -> bool:
+def _references(plan: Relocation, kind: str, name: str) -> bool:
     if kind == "module":
         return _related(name, plan.locations)
     if kind == "from":
@@ -265,7 +265,7 @@ def _references(plan: Plan, kind: str, name: str) -> bool:
     return name in plan.locations or any(key in name for key in plan.targets)
 
 
-def _binds_location(plan: Plan, kind: str, name: str) -> bool:
+def _binds_location(plan: Relocation, kind: str, name: str) -> bool:
     """Only a binding of a location lets an attribute chain or a string annotation reach a target
     (importing the moved names themselves is rewritten from the import statement alone)."""
     if kind == "module":
@@ -275,7 +275,7 @@ def _binds_location(plan: Plan, kind: str, name: str) -> bool:
     return name in plan.locations
 
 
-def bound_once(plan: Plan, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
+def bound_once(plan: Relocation, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
     """The names imports bind to a location (or a package above one), when each is bound exactly
     once in the whole file, by that import, and no string names a location (a lazy import);
     else None.
