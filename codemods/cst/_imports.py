@@ -13,7 +13,7 @@ from codemods.types import ImportSpec
 
 
 @dataclass(frozen=True)
-class Binding:
+class NameOrigin:
     """How a top-level name is bound: `from module import obj`, `import module`, or a definition."""
 
     how: str  # "from", "import", "def"
@@ -33,15 +33,15 @@ def _relative(node: cst.ImportFrom) -> str:
     return dots + (mod or "")
 
 
-def _bind_import(stmt: cst.BaseSmallStatement, runtime: bool, out: dict[str, list[Binding]]) -> None:
+def _bind_import(stmt: cst.BaseSmallStatement, runtime: bool, out: dict[str, list[NameOrigin]]) -> None:
     if isinstance(stmt, cst.Import):
         for alias in stmt.names:
             full = get_full_name_for_node(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                out.setdefault(alias.asname.name.value, []).append(Binding("import", full, None, runtime))
+                out.setdefault(alias.asname.name.value, []).append(NameOrigin("import", full, None, runtime))
             else:
                 top = full.split(".")[0]
-                out.setdefault(top, []).append(Binding("import", top, None, runtime))
+                out.setdefault(top, []).append(NameOrigin("import", top, None, runtime))
     elif isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
         module = _relative(stmt)
         for alias in stmt.names:
@@ -49,12 +49,12 @@ def _bind_import(stmt: cst.BaseSmallStatement, runtime: bool, out: dict[str, lis
             local = obj
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
-            out.setdefault(local, []).append(Binding("from", module, obj, runtime))
+            out.setdefault(local, []).append(NameOrigin("from", module, obj, runtime))
 
 
-def bindings(module: cst.Module) -> dict[str, list[Binding]]:
+def bindings(module: cst.Module) -> dict[str, list[NameOrigin]]:
     """Top-level names of a module and how each is bound (imports under TYPE_CHECKING marked)."""
-    out: dict[str, list[Binding]] = {}
+    out: dict[str, list[NameOrigin]] = {}
 
     def visit(body: Sequence[cst.CSTNode], runtime: bool) -> None:
         for stmt in body:
@@ -65,9 +65,9 @@ def bindings(module: cst.Module) -> dict[str, list[Binding]]:
                         targets = small.targets if isinstance(small, cst.Assign) else [small]
                         for t in targets:
                             if isinstance(t.target, cst.Name):
-                                out.setdefault(t.target.value, []).append(Binding("def", "", None, runtime))
+                                out.setdefault(t.target.value, []).append(NameOrigin("def", "", None, runtime))
             elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
-                out.setdefault(stmt.name.value, []).append(Binding("def", "", None, runtime))
+                out.setdefault(stmt.name.value, []).append(NameOrigin("def", "", None, runtime))
             elif isinstance(stmt, cst.If):
                 if _is_type_checking(stmt):
                     visit(stmt.body.body, False)
@@ -85,7 +85,7 @@ class ImportPlanner:
     """Answers "how do I write module.obj here?" and queues the imports that makes necessary."""
 
     module: cst.Module
-    known: dict[str, list[Binding]] = field(default_factory=dict)
+    known: dict[str, list[NameOrigin]] = field(default_factory=dict)
     needed: list[ImportSpec] = field(default_factory=list)
     optional_style: str = "Optional"
     list_name: str = "list"
@@ -121,16 +121,16 @@ class ImportPlanner:
             # unbound, or imported only under TYPE_CHECKING: a runtime import is needed, because
             # SQLAlchemy evaluates Mapped[...] annotations (even with `from __future__ import annotations`)
             self._need(module, obj, None)
-            self.known[obj] = [Binding("from", module, obj, True)]
+            self.known[obj] = [NameOrigin("from", module, obj, True)]
             return obj
         top = module.split(".")[0]
         if top not in self.known:
             self._need(module, None, None)
-            self.known[top] = [Binding("import", top, None, True)]
+            self.known[top] = [NameOrigin("import", top, None, True)]
             return f"{module}.{obj}"
         alias = "_" + module.replace(".", "_")
         self._need(module, None, alias)
-        self.known[alias] = [Binding("import", module, None, True)]
+        self.known[alias] = [NameOrigin("import", module, None, True)]
         return f"{alias}.{obj}"
 
     def bare(self, name: str) -> bool:

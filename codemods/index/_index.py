@@ -92,7 +92,7 @@ def index_files(
     candidates = [f for f in files if f.path in texts and scan.mentions_any(texts[f.path], MARKERS)]
     facts, failed = _parse_all(candidates, texts)
     skipped += failed
-    resolver = _Resolver(root, {f.module: f for f in files}, texts, facts)
+    resolver = _Classifier(root, {f.module: f for f in files}, texts, facts)
     models, bases = resolver.collect()
     counts = _importers(models, root, texts if hits is None else None) if importers else {}
     return ModelIndex(
@@ -179,7 +179,7 @@ def _parse_all(
     return facts, [r for r in results if isinstance(r, Skipped)]
 
 
-class _Resolver(Naming):
+class _Classifier(Naming):
     """Follows names across modules to decide what each class is."""
 
     def __init__(
@@ -396,7 +396,7 @@ class _Resolver(Naming):
         return any(self.kind_of(self.qualify(facts, b)).role == "model" for b in cls.bases)
 
 
-def _follow_alias(resolver: _Resolver, qualname: str) -> str:
+def _follow_alias(resolver: _Classifier, qualname: str) -> str:
     """A MetaData imported under several names is one object: key it by where it is defined."""
     for _ in range(20):
         split = resolver._split(qualname)
@@ -441,7 +441,7 @@ def index_texts(
     own = dict(texts)
     candidates = [f for f in files if f.path in own and scan.mentions_any(own[f.path], MARKERS)]
     facts, skipped = _parse_all(candidates, own)
-    resolver = _Resolver(root, {f.module: f for f in modules}, own, facts)
+    resolver = _Classifier(root, {f.module: f for f in modules}, own, facts)
     models, bases = resolver.collect()
     return ModelIndex(
         models=tuple(sorted(models, key=lambda m: (m.path, m.line))),

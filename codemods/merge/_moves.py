@@ -10,7 +10,7 @@ from libcst.helpers import get_full_name_for_node
 
 from codemods import scan
 from codemods.cst._classbody import leading_lines
-from codemods.cst._imports import Binding, ImportPlanner, bindings
+from codemods.cst._imports import ImportPlanner, NameOrigin, bindings
 
 
 def names_used(nodes: Iterable[cst.CSTNode], strings: bool = True) -> list[str]:
@@ -96,7 +96,7 @@ class Carrier:
         self._canon_binds = bindings(self.planner.module)
         self._done: set[str] = set()
 
-    def _origin(self, bind: Binding, in_dup: bool) -> tuple[str, str | None]:
+    def _origin(self, bind: NameOrigin, in_dup: bool) -> tuple[str, str | None]:
         module = bind.module
         if in_dup and module.startswith("."):
             module = absolute_module(self.dup_module, self.dup_is_package, module)
@@ -177,7 +177,7 @@ class Carrier:
             top = module.split(".")[0]
             self.planner.require(module, None, name if name != top else None)
 
-    def _imports_from_dup(self, bind: Binding) -> bool:
+    def _imports_from_dup(self, bind: NameOrigin) -> bool:
         return bind.how == "from" and self.is_dup_module(bind.module)
 
     def is_dup_module(self, module: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from codemods.cst._classbody import Resolver
-from codemods.cst._imports import Binding, ImportPlanner, bindings
+from codemods.cst._imports import ImportPlanner, NameOrigin, bindings
 from codemods.merge._moves import absolute_module, names_used
 
 
@@ -61,11 +61,11 @@ class Rebinder:
         self._dup = bindings(self.dup_tree)
         self._canon = bindings(self.canon_tree)
 
-    def _origin(self, bind: Binding, module: str, is_package: bool) -> tuple[str, str | None]:
+    def _origin(self, bind: NameOrigin, module: str, is_package: bool) -> tuple[str, str | None]:
         where = absolute_module(module, is_package, bind.module) if bind.module.startswith(".") else bind.module
         return where, bind.obj
 
-    def _clash(self, name: str) -> Binding | None:
+    def _clash(self, name: str) -> NameOrigin | None:
         """The duplicate's import of `name` when the canonical binds `name` to something else
         (in its text, or by an import the conversion of an earlier member queued)."""
         dup = [b for b in self._dup.get(name, []) if b.runtime and b.how in ("from", "import")]
@@ -79,7 +79,7 @@ class Rebinder:
                 return None  # the same object, or the canonical imports it from the duplicate's module
         return dup[0]
 
-    def _alias(self, name: str, bind: Binding) -> str:
+    def _alias(self, name: str, bind: NameOrigin) -> str:
         if name in self.aliases:
             return self.aliases[name]
         taken = set(self._canon) | set(self.planner.known) | set(self._dup) | set(self.aliases.values())
@@ -128,7 +128,7 @@ class Rebinder:
             self.planner.require(module, obj, name if name != obj else None)
         else:
             self.planner.require(module, None, name if name != module.split(".")[0] else None)
-        self.planner.known[name] = [Binding(dup[0].how, module, obj, True)]
+        self.planner.known[name] = [NameOrigin(dup[0].how, module, obj, True)]
 
     def keeps_note(self, note: str) -> bool:
         """False for the carrier's "means different things" note on a name this rebinder aliased."""

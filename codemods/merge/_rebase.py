@@ -21,7 +21,7 @@ from libcst.helpers import get_full_name_for_node
 
 from codemods import scan
 from codemods.convert import convert_module_text, drop_unused_imports
-from codemods.cst._imports import Binding, ImportPlanner, bindings
+from codemods.cst._imports import ImportPlanner, NameOrigin, bindings
 from codemods.index._lookup import ModelSite, model_sites
 from codemods.types import (
     Changeset,
@@ -125,7 +125,7 @@ def dependents(index: ModelIndex, duplicate: ModelDef, root: Path | None = None)
     return found
 
 
-def _qualname(name: str, binds: dict[str, list[Binding]], module: SourceFile) -> str:
+def _qualname(name: str, binds: dict[str, list[NameOrigin]], module: SourceFile) -> str:
     """`Base` or `db.Base` in a module -> the qualified name it is bound to."""
     head, _, rest = name.partition(".")
     bind = next((b for b in binds.get(head, []) if b.runtime), None)
@@ -217,7 +217,7 @@ class _Rebaser:
         old = self.summaries.get(source.path)
         self.summaries[source.path] = f"{old}; {note}" if old else note
 
-    def _rebase_class(self, cls: cst.ClassDef, binds: dict[str, list[Binding]], source: SourceFile,
+    def _rebase_class(self, cls: cst.ClassDef, binds: dict[str, list[NameOrigin]], source: SourceFile,
                       legacy: set[str], moving: set[str], base_expr: cst.BaseExpression,
                       dropped: list[tuple[str, str]]) -> cst.ClassDef:
         bases: list[cst.Arg] = []

@@ -19,7 +19,7 @@ from codemods.rewrite._edits import (
     string_content,
     with_content,
 )
-from codemods.rewrite._refs import Binding, Collector, Facts, FileContext, Group, Resolver, Use
+from codemods.rewrite._refs import Binding, BindingLookup, Collector, Facts, FileContext, Group, Use
 from codemods.rewrite._strings import StringRewriter
 from codemods.rewrite._targets import Relocation, Target
 
@@ -27,7 +27,7 @@ from codemods.rewrite._targets import Relocation, Target
 class Planner:
     """Turn the collected facts of one file into Edits."""
 
-    def __init__(self, ctx: FileContext, plan: Relocation, resolver: Resolver, facts: Facts) -> None:
+    def __init__(self, ctx: FileContext, plan: Relocation, resolver: BindingLookup, facts: Facts) -> None:
         self.ctx, self.plan, self.r, self.facts = ctx, plan, resolver, facts
         self.edits = Edits()
         self.warnings: list[str] = []
@@ -402,7 +402,7 @@ class Planner:
 def rewrite_source(text: str, ctx: FileContext, plan: Relocation) -> tuple[str, list[str]]:
     """Rewrite every reference to a target in one file's text; (new text, warnings)."""
     wrapper = MetadataWrapper(scan.parse_module(text), unsafe_skip_copy=True)  # a fresh tree
-    resolver = Resolver(ctx, plan, wrapper)
+    resolver = BindingLookup(ctx, plan, wrapper)
     collector = Collector(resolver)
     wrapper.module.visit(collector)
     planner = Planner(ctx, plan, resolver, collector.finish())

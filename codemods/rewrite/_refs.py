@@ -95,7 +95,7 @@ class Facts:
 CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)")
 
 
-class Resolver:
+class BindingLookup:
     """Binding lookup with libcst's ScopeProvider (relative imports resolved with the file's module)."""
 
     def __init__(self, ctx: FileContext, plan: Relocation, wrapper: MetadataWrapper) -> None:
@@ -225,7 +225,7 @@ def hit(plan: Relocation, path: str, attrs: list[str]) -> tuple[int, Target | No
 class Collector(cst.CSTVisitor):
     """One pass over the tree: imports, attribute chains, strings, names in use."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: BindingLookup) -> None:
         super().__init__()
         self.r = resolver
         self.facts = Facts()
