@@ -54,7 +54,7 @@ def names_assigned(cls: cst.ClassDef) -> list[str]:
     return found
 
 
-def absolute_module(module: str, is_package: bool, relative: str) -> str:
+def resolve_relative(module: str, is_package: bool, relative: str) -> str:
     """`..x` seen from `module` -> absolute dotted name (unchanged when it climbs too high)."""
     dots = len(relative) - len(relative.lstrip("."))
     return scan.absolute_module(module, is_package, dots, relative[dots:] or None) or relative
@@ -99,7 +99,7 @@ class Carrier:
     def _origin(self, bind: NameOrigin, in_dup: bool) -> tuple[str, str | None]:
         module = bind.module
         if in_dup and module.startswith("."):
-            module = absolute_module(self.dup_module, self.dup_is_package, module)
+            module = resolve_relative(self.dup_module, self.dup_is_package, module)
         return module, bind.obj
 
     def carry(self, nodes: Sequence[cst.CSTNode]) -> None:
@@ -187,7 +187,7 @@ class Carrier:
     def _abs_canon(self, module: str) -> str:
         if not module.startswith("."):
             return module
-        return absolute_module(self.canon_module, False, module)
+        return resolve_relative(self.canon_module, False, module)
 
     def move(self, name: str) -> None:
         """Move a top-level definition of the duplicate's module (and what it needs)."""

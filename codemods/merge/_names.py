@@ -15,7 +15,7 @@ import libcst as cst
 
 from codemods.cst._classbody import Resolver
 from codemods.cst._imports import ImportPlanner, NameOrigin, bindings
-from codemods.merge._moves import absolute_module, names_used
+from codemods.merge._moves import names_used, resolve_relative
 
 
 class _Rename(cst.CSTTransformer):
@@ -62,7 +62,7 @@ class Rebinder:
         self._canon = bindings(self.canon_tree)
 
     def _origin(self, bind: NameOrigin, module: str, is_package: bool) -> tuple[str, str | None]:
-        where = absolute_module(module, is_package, bind.module) if bind.module.startswith(".") else bind.module
+        where = resolve_relative(module, is_package, bind.module) if bind.module.startswith(".") else bind.module
         return where, bind.obj
 
     def _clash(self, name: str) -> NameOrigin | None:

@@ -61,7 +61,7 @@ def _spliced(node: cst.SimpleString, spans: list[tuple[int, int, str]]) -> cst.S
     return with_content(node, raw)
 
 
-def dotted(name: str) -> cst.Attribute | cst.Name:
+def name_node(name: str) -> cst.Attribute | cst.Name:
     """A Name or Attribute node for a dotted path (built, not parsed: parsing costs ~1 ms a call)."""
     head, *rest = name.split(".")
     node: cst.Attribute | cst.Name = cst.Name(head)
@@ -101,8 +101,8 @@ def import_alias(name: str, asname: str | None, like: cst.ImportAlias | None) ->
             new_as.with_changes(name=cst.Name(asname)) if new_as else cst.AsName(name=cst.Name(asname))
         )
     if like is None:
-        return cst.ImportAlias(name=dotted(name), asname=new_as)
-    return like.with_changes(name=dotted(name), asname=new_as)
+        return cst.ImportAlias(name=name_node(name), asname=new_as)
+    return like.with_changes(name=name_node(name), asname=new_as)
 
 
 def keep_aliases(
@@ -143,9 +143,9 @@ def from_statement(
     if relative is not None:
         level, rest = relative
         return node.with_changes(
-            module=dotted(rest) if rest else None, relative=[cst.Dot() for _ in range(level)]
+            module=name_node(rest) if rest else None, relative=[cst.Dot() for _ in range(level)]
         )
-    return node.with_changes(module=dotted(module), relative=[])
+    return node.with_changes(module=name_node(module), relative=[])
 
 
 class Apply(cst.CSTTransformer):

@@ -10,11 +10,11 @@ from codemods import scan
 from codemods.rewrite._edits import (
     Apply,
     Edits,
-    dotted,
     from_import_code,
     from_statement,
     import_alias,
     keep_aliases,
+    name_node,
     relative_form,
     string_content,
     with_content,
@@ -177,7 +177,7 @@ class Planner:
 
     def _use_text(self, u: Use, text: str) -> None:
         if u.node is not None:
-            self.edits.replace[u.node] = dotted(text)
+            self.edits.replace[u.node] = name_node(text)
         elif u.string is not None:
             self.edits.splice(u.string, u.span[0], u.span[1], text)
 
@@ -306,7 +306,7 @@ class Planner:
                 if b in self.renamed:
                     out.extend(self._renamed_import(node, b))
                     continue
-                out.append(alias.with_changes(name=dotted(self.retarget[b])))
+                out.append(alias.with_changes(name=name_node(self.retarget[b])))
             elif alias.asname is not None and b is not None and b in self.dropped:
                 continue
             elif alias.asname is None and self.facts.dotted_target.get(full):
@@ -349,7 +349,7 @@ class Planner:
                 continue
             self.produced.add(module)
             if not out:
-                out.append(alias.with_changes(name=dotted(module)))
+                out.append(alias.with_changes(name=name_node(module)))
             else:
                 self.edits.insert_after(self.r.line_of(node), f"import {module}")
         return out
