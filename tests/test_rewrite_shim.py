@@ -241,3 +241,14 @@ def test_explicit_reexports_in_all_keep_the_module_partial() -> None:
         '__all__ = ["Base", "User"]\n'
     )
     assert build_shim(before, ShimSpec(OLD, {"User": USER}, ("User",))) == (expected, [])
+
+
+def test_any_spelling_of_the_type_checking_guard_is_plumbing() -> None:
+    """`t.TYPE_CHECKING` is the guard as much as `typing.TYPE_CHECKING` (one rule in every stage)."""
+    spec = ShimSpec(OLD, {"User": USER, "UserStatus": STATUS}, ("User",))
+    for guard in ("import typing\n\nif typing.TYPE_CHECKING:", "import typing as t\n\nif t.TYPE_CHECKING:"):
+        before = PURE_BEFORE.replace(
+            "from sqlalchemy import Column, Integer\n",
+            f"from sqlalchemy import Column, Integer\n{guard}\n    from app.billing import Invoice\n",
+        )
+        assert build_shim(before, spec) == (PURE_AFTER, []), guard

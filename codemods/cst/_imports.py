@@ -22,8 +22,10 @@ class NameOrigin:
     runtime: bool
 
 
-def _is_type_checking(node: cst.If) -> bool:
-    name = get_full_name_for_node(node.test)
+def is_type_checking(test: cst.BaseExpression) -> bool:
+    """An `if` test that is the TYPE_CHECKING guard: `TYPE_CHECKING`, `typing.TYPE_CHECKING`, `t.TYPE_CHECKING`
+    (the one rule every stage uses)."""
+    name = get_full_name_for_node(test)
     return name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING"
 
 
@@ -69,7 +71,7 @@ def bindings(module: cst.Module) -> dict[str, list[NameOrigin]]:
             elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
                 out.setdefault(stmt.name.value, []).append(NameOrigin("def", "", None, runtime))
             elif isinstance(stmt, cst.If):
-                if _is_type_checking(stmt):
+                if is_type_checking(stmt.test):
                     visit(stmt.body.body, False)
                 else:
                     visit(stmt.body.body, runtime)

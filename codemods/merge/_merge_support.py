@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 
 from codemods.cst._classbody import (
     KIND_ORDER,
@@ -21,7 +20,7 @@ from codemods.cst._classbody import (
     positional,
     string_value,
 )
-from codemods.cst._imports import bindings
+from codemods.cst._imports import bindings, is_type_checking
 from codemods.index._lookup import ModelSite
 from codemods.merge._moves import names_used
 from codemods.merge._tableargs import item_key, option_key, parse_table_args, render, single_column_index
@@ -189,10 +188,8 @@ def relationship_targets(converted: Sequence[Member], class_name: str) -> list[s
 
 def _type_checking_block(tree: cst.Module) -> int | None:
     for i, stmt in enumerate(tree.body):
-        if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock):
-            name = get_full_name_for_node(stmt.test)
-            if name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING":
-                return i
+        if isinstance(stmt, cst.If) and isinstance(stmt.body, cst.IndentedBlock) and is_type_checking(stmt.test):
+            return i
     return None
 
 

@@ -10,7 +10,7 @@ from libcst.helpers import get_full_name_for_node
 
 from codemods import scan
 from codemods.cst._classbody import leading_lines
-from codemods.cst._imports import ImportPlanner, NameOrigin, bindings
+from codemods.cst._imports import ImportPlanner, NameOrigin, bindings, is_type_checking
 
 
 def names_used(nodes: Iterable[cst.CSTNode], strings: bool = True) -> list[str]:
@@ -362,8 +362,7 @@ def _is_header(stmt: cst.BaseStatement, index: int) -> bool:
             for s in stmt.body
         )
     if isinstance(stmt, cst.If):
-        name = get_full_name_for_node(stmt.test)
-        return name is not None and name.endswith("TYPE_CHECKING")
+        return is_type_checking(stmt.test)
     if isinstance(stmt, cst.Try):
         return all(
             isinstance(s, cst.SimpleStatementLine) and all(isinstance(x, (cst.Import, cst.ImportFrom)) for x in s.body)

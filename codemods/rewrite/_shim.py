@@ -11,6 +11,7 @@ from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
 
 from codemods import scan
 from codemods.cst._importedit import add_imports, remove_unused_imports
+from codemods.cst._imports import is_type_checking
 from codemods.rewrite._targets import Target
 from codemods.types import ImportSpec
 
@@ -74,8 +75,7 @@ def _is_plumbing(stmt: cst.CSTNode) -> bool:
     """Docstring, imports, `__all__`, `pass`, or an `if TYPE_CHECKING:` block of imports."""
     if isinstance(stmt, cst.SimpleStatementLine):
         return all(_plumbing_small(s) for s in stmt.body)
-    guard = ("TYPE_CHECKING", "typing.TYPE_CHECKING")
-    if isinstance(stmt, cst.If) and stmt.orelse is None and get_full_name_for_node(stmt.test) in guard:
+    if isinstance(stmt, cst.If) and stmt.orelse is None and is_type_checking(stmt.test):
         return all(_is_plumbing(s) for s in stmt.body.body)
     return False
 
