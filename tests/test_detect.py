@@ -302,3 +302,29 @@ def test_find_model_refuses_unknown_and_non_models(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ModelfoldError, match=message):
             find_model(index, ref)
+
+
+def test_a_base_imported_in_a_try_else_block_is_followed(tmp_path: Path) -> None:
+    """The index reads a try's `else` like its body: one definition of a module's statements."""
+    guarded = """
+        from sqlalchemy import Column, Integer
+        try:
+            import orjson
+        except ImportError:
+            orjson = None
+        else:
+            from app.db import Base
+
+        class User(Base):
+            __tablename__ = "users"
+            id = Column(Integer, primary_key=True)
+    """
+    write_tree(tmp_path, {
+        "app/__init__.py": "", "app/db.py": BASE_STYLES["declarative_base()"][0],
+        "app/a/__init__.py": "", "app/a/models.py": guarded,
+        "app/b/__init__.py": "", "app/b/models.py": TWO_USERS.format(
+            base_module="app.db", base_name="Base", base_expr="Base"),
+    })
+    groups = detect(tmp_path).groups
+    assert [(g.table, [m.ref for m in g.models], g.resolved) for g in groups] == [
+        ("users", ["app.a.models:User", "app.b.models:User"], True)]

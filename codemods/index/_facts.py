@@ -85,7 +85,7 @@ def dotted(node: ast.expr) -> str | None:
 def file_facts(module: str, path: str, is_package: bool, tree: ast.Module) -> FileFacts:
     """Collect imports, module-level calls/aliases and classes of one parsed module."""
     facts = FileFacts(module=module, path=path, is_package=is_package)
-    for stmt in _top_level(tree.body):
+    for stmt in module_statements(tree.body):
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
@@ -103,7 +103,7 @@ def file_facts(module: str, path: str, is_package: bool, tree: ast.Module) -> Fi
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             _assignment(stmt, facts)
     classes = tuple(
-        _class_fact(s) for s in _top_level(tree.body) if isinstance(s, ast.ClassDef)
+        _class_fact(s) for s in module_statements(tree.body) if isinstance(s, ast.ClassDef)
     )
     return FileFacts(
         module=module, path=path, is_package=is_package, imports=facts.imports,
@@ -111,16 +111,19 @@ def file_facts(module: str, path: str, is_package: bool, tree: ast.Module) -> Fi
     )
 
 
-def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Statements at module level, looking into `if`/`try` blocks (TYPE_CHECKING, fallbacks)."""
+def module_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements at module level, looking into `if`/`try` blocks (TYPE_CHECKING, fallbacks, a
+    try's `else`); the blocks themselves are not listed. Every stage that reads a module's
+    top-level imports and definitions with stdlib `ast` uses this one definition."""
     out: list[ast.stmt] = []
     for stmt in body:
         if isinstance(stmt, ast.If):
-            out += _top_level(stmt.body) + _top_level(stmt.orelse)
+            out += module_statements(stmt.body) + module_statements(stmt.orelse)
         elif isinstance(stmt, ast.Try):
-            out += _top_level(stmt.body)
+            out += module_statements(stmt.body)
             for handler in stmt.handlers:
-                out += _top_level(handler.body)
+                out += module_statements(handler.body)
+            out += module_statements(stmt.orelse)
         else:
             out.append(stmt)
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from codemods import scan
+from codemods.index._facts import module_statements
 from codemods.scan import absolute_module
 from codemods.types import Consolidation, MergeResult, ModelfoldError, SourceFile
 
@@ -84,7 +85,7 @@ def add_reexports(
             tree = trees[f.path]
             if tree is None:
                 continue
-            for node in _top_level(tree.body):
+            for node in module_statements(tree.body):  # guarded re-exports too
                 if not isinstance(node, ast.ImportFrom):
                     continue
                 mod = absolute_module(f.module, True, node.level, node.module)
@@ -101,20 +102,6 @@ def add_reexports(
                     if key in targets and new_key not in targets:
                         targets[new_key] = targets[key]
                         changed = True
-
-
-def _top_level(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
-    """Top-level statements, looking into `if`/`try` blocks (guarded re-exports)."""
-    for node in body:
-        yield node
-        if isinstance(node, ast.If):
-            yield from _top_level(node.body)
-            yield from _top_level(node.orelse)
-        elif isinstance(node, ast.Try):
-            yield from _top_level(node.body)
-            for handler in node.handlers:
-                yield from _top_level(handler.body)
-            yield from _top_level(node.orelse)
 
 
 def relocation_of(
