@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import cast
 
 import libcst as cst
@@ -303,11 +304,16 @@ class Collector(cst.CSTVisitor):
         if not bindings:
             return
         attrs = [a.attr.value for a in chain]
+        self._reach(bindings, attrs, lambda depth, target: Use(target, chain[depth - 1], chain[depth - 1].attr))
+
+    def _reach(self, bindings: list[Binding], attrs: list[str], use: Callable[[int, Target], Use]) -> None:
+        """What `name.attrs...` reaches through the first of its bindings that reaches a location: a
+        target (`use(depth, target)` is recorded), another name of a location, or nothing."""
         group = self._group(bindings)
         for b in bindings:
             depth, target, through = hit(self.r.plan, b.path, attrs)
             if target is not None:
-                group.uses.append(Use(target, chain[depth - 1], chain[depth - 1].attr))
+                group.uses.append(use(depth, target))
                 self._dotted_target(b, through)
                 return
             if through is not None:
@@ -361,6 +367,13 @@ class Collector(cst.CSTVisitor):
                 index = list(call.args).index(parent) if parent.keyword is None else -1
         self.facts.strings.append((node, call_name, index))
 
+    @staticmethod
+    def _string_use(node: cst.SimpleString, start: int, head: str, rest: str, depth: int, target: Target) -> Use:
+        """A use inside a string annotation: the span of `head.attrs` up to the target, and of its last name."""
+        attrs = rest.split(".")[1:]
+        end = start + len(".".join([head, *attrs[:depth]]))
+        return Use(target, None, None, node, (start, end), (end - len(attrs[depth - 1]), end))
+
     def _annotation_string(self, node: cst.SimpleString) -> None:
         """String annotations: resolve each dotted chain in the string in the enclosing scope."""
         from codemods.rewrite._edits import string_content
@@ -376,22 +389,6 @@ class Collector(cst.CSTVisitor):
             if not bindings:
                 continue
             resolved_any = True
-            attrs = rest.split(".")[1:]
-            group = self._group(bindings)
-            for b in bindings:
-                depth, target, through = hit(self.r.plan, b.path, attrs)
-                if target is not None:
-                    end = m.start() + len(".".join([head, *attrs[:depth]]))
-                    attr_start = end - len(attrs[depth - 1])
-                    group.uses.append(
-                        Use(target, None, None, node, (m.start(), end), (attr_start, end))
-                    )
-                    self._dotted_target(b, through)
-                    break
-                if through is not None:
-                    self._other(group, b, through)
-                    break
-            else:
-                group.other_uses += 1
+            self._reach(bindings, rest.split(".")[1:], partial(self._string_use, node, m.start(), head, rest))
         if not resolved_any:
             self.facts.strings.append((node, None, -1))
