@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -102,90 +103,103 @@ def _with_leading_gap(stmt: _Stmt) -> _Stmt:
     return stmt.with_changes(leading_lines=(cst.EmptyLine(), *stmt.leading_lines))
 
 
-def add_imports(tree: cst.Module, needed: Iterable[ImportSpec]) -> cst.Module:
-    """The module with `needed` imports present (AddImportsVisitor's placement and merging)."""
-    items = list(needed)
+@dataclass
+class _ImportSet:
+    """Imports by shape: `import m`, `import m as a`, `from m import o`, `from m import o as a`."""
+
+    modules: set[str] = field(default_factory=set)
+    aliases: dict[str, str] = field(default_factory=dict)  # module -> alias
+    objects: dict[str, set[str]] = field(default_factory=dict)  # module -> names ("*": a star import)
+    aliased: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # module -> (name, alias)
+
+    def empty(self) -> bool:
+        """Nothing left to import."""
+        return not (self.modules or self.aliases or self.objects or self.aliased)
+
+
+def _wanted(items: Sequence[ImportSpec]) -> _ImportSet:
+    """The queued imports by shape (from-imports in module order)."""
+    wanted = _ImportSet()
     for spec in items:
         if spec.module == "__future__" and (spec.obj is None or spec.asname is not None):
             raise ValueError("Cannot import __future__ directly or with an alias")
-    module_imports = {s.module for s in items if s.obj is None and s.asname is None}
-    module_aliases: dict[str, str] = {}
-    for spec in items:
-        if spec.obj is None and spec.asname is not None:
-            module_aliases[spec.module] = spec.asname
-    objects: dict[str, set[str]] = {}
-    aliased: dict[str, list[tuple[str, str | None]]] = {}
+        if spec.obj is None and spec.asname is None:
+            wanted.modules.add(spec.module)
+        elif spec.obj is None and spec.asname is not None:
+            wanted.aliases[spec.module] = spec.asname
     for spec in sorted(items, key=lambda s: s.module):
         if spec.obj is not None and spec.asname is None:
-            objects.setdefault(spec.module, set()).add(spec.obj)
+            wanted.objects.setdefault(spec.module, set()).add(spec.obj)
         elif spec.obj is not None:
-            aliased.setdefault(spec.module, []).append((spec.obj, spec.asname))
+            wanted.aliased.setdefault(spec.module, []).append((spec.obj, spec.asname))
+    return wanted
 
-    start, end = _top_block(tree)
-    block = [imp for imp in (_single_import(s) for s in tree.body[start:end]) if imp is not None]
-    # what the top block already imports
-    have_modules: set[str] = set()
-    have_aliases: dict[str, str] = {}
-    have_objects: dict[str, set[str]] = {}
-    have_aliased: dict[str, list[tuple[str, str | None]]] = {}
+
+def _present(block: Sequence[cst.Import | cst.ImportFrom]) -> _ImportSet:
+    """What the top import block already imports (relative imports are not compared)."""
+    have = _ImportSet()
     for imp in block:
         if isinstance(imp, cst.Import):
             for alias in imp.names:
                 name, local = _alias_names(alias)
                 if local is not None:
-                    have_aliases[name] = local
+                    have.aliases[name] = local
                 else:
-                    have_modules.add(name)
+                    have.modules.add(name)
             continue
         mod = _from_module(imp)
         if mod is None:
             continue
         if isinstance(imp.names, cst.ImportStar):
-            have_objects[mod] = {"*"}
+            have.objects[mod] = {"*"}
             continue
         pairs = [_alias_names(a) for a in imp.names]
         with_as = [(n, local) for n, local in pairs if local is not None]
         if with_as:
-            have_aliased.setdefault(mod, []).extend(with_as)
+            have.aliased.setdefault(mod, []).extend(with_as)
         plain = {n for n, local in pairs if local is None}
-        if plain:
-            if "*" in have_objects.get(mod, set()):
-                continue
-            have_objects.setdefault(mod, set()).update(plain)
+        if plain and "*" not in have.objects.get(mod, set()):
+            have.objects.setdefault(mod, set()).update(plain)
+    return have
 
-    module_imports -= have_modules
-    for mod, local in have_aliases.items():
-        if module_aliases.get(mod) == local:
-            del module_aliases[mod]
-    for mod, pairs in have_aliased.items():
+
+def _drop_present(wanted: _ImportSet, have: _ImportSet) -> None:
+    """Leave in `wanted` only what `have` does not import yet."""
+    wanted.modules -= have.modules
+    for mod, local in have.aliases.items():
+        if wanted.aliases.get(mod) == local:
+            del wanted.aliases[mod]
+    for mod, pairs in have.aliased.items():
         for pair in pairs:
-            if pair in aliased.get(mod, []):
-                aliased[mod].remove(pair)
-                if not aliased[mod]:
-                    del aliased[mod]
-    for mod, names in have_objects.items():
-        if mod not in objects:
+            if pair in wanted.aliased.get(mod, []):
+                wanted.aliased[mod].remove(pair)
+                if not wanted.aliased[mod]:
+                    del wanted.aliased[mod]
+    for mod, names in have.objects.items():
+        if mod not in wanted.objects:
             continue
         if "*" in names:
-            del objects[mod]
+            del wanted.objects[mod]
         else:
-            objects[mod] -= names
-            if not objects[mod]:
-                del objects[mod]
+            wanted.objects[mod] -= names
+            if not wanted.objects[mod]:
+                del wanted.objects[mod]
 
-    # merge into the first top-block `from m import ...` of each module
-    body = list(tree.body)
+
+def _merge_into_block(body: list[_Stmt], start: int, end: int, wanted: _ImportSet) -> None:
+    """Merge wanted from-imports into the first top-block `from m import ...` of each module
+    (taking them out of `wanted`); sorted name lists stay sorted."""
     for i in range(start, end):
         found = _single_import(body[i])
         if not isinstance(found, cst.ImportFrom) or isinstance(found.names, cst.ImportStar):
             continue
         mod = _from_module(found)
-        if mod is None or (mod not in objects and mod not in aliased):
+        if mod is None or (mod not in wanted.objects and mod not in wanted.aliased):
             continue
-        new_names = [cst.ImportAlias(name=cst.Name(o)) for o in sorted(objects.pop(mod, set()))]
+        new_names = [cst.ImportAlias(name=cst.Name(o)) for o in sorted(wanted.objects.pop(mod, set()))]
         new_names += [
             cst.ImportAlias(name=cst.Name(o), asname=cst.AsName(name=cst.Name(a)))
-            for o, a in sorted(aliased.pop(mod, []), key=lambda p: (p[0], p[1] or ""))
+            for o, a in sorted(wanted.aliased.pop(mod, []), key=lambda p: (p[0], p[1] or ""))
             if a is not None
         ]
         merged = keep_sorted(found, found.with_changes(names=[*new_names, *found.names]))
@@ -193,19 +207,21 @@ def add_imports(tree: cst.Module, needed: Iterable[ImportSpec]) -> cst.Module:
         assert isinstance(line, cst.SimpleStatementLine)
         body[i] = line.with_changes(body=[merged])
 
-    if not (module_imports or module_aliases or objects or aliased):
-        return tree.with_changes(body=body)
 
-    config = tree.config_for_parsing
+def _with_new_statements(
+    body: list[_Stmt], start: int, end: int, wanted: _ImportSet, config: cst.PartialParserConfig
+) -> list[_Stmt]:
+    """The body with a statement for each import still wanted: `__future__` ones right after the
+    docstring, the rest at the end of the top block."""
     before = body[: 1 if start else 0]
     until = body[len(before):end]
     after = body[end:]
     if after:
         after[0] = _with_leading_gap(after[0])
     froms: dict[str, list[tuple[str, str | None]]] = {}
-    for mod, pairs in aliased.items():
+    for mod, pairs in wanted.aliased.items():
         froms.setdefault(mod, []).extend(pairs)
-    for mod, names in objects.items():
+    for mod, names in wanted.objects.items():
         froms.setdefault(mod, []).extend((o, None) for o in names)
 
     def from_line(mod: str, pairs: list[tuple[str, str | None]]) -> _Stmt:
@@ -213,16 +229,27 @@ def add_imports(tree: cst.Module, needed: Iterable[ImportSpec]) -> cst.Module:
         listed = ", ".join(o if a is None else f"{o} as {a}" for o, a in ordered)
         return cst.parse_statement(f"from {mod} import {listed}", config=config)
 
-    new_body = [
+    return [
         *before,
         *(from_line(mod, pairs) for mod, pairs in froms.items() if mod == "__future__"),
         *until,
-        *(cst.parse_statement(f"import {mod}", config=config) for mod in sorted(module_imports)),
-        *(cst.parse_statement(f"import {mod} as {a}", config=config) for mod, a in module_aliases.items()),
+        *(cst.parse_statement(f"import {mod}", config=config) for mod in sorted(wanted.modules)),
+        *(cst.parse_statement(f"import {mod} as {a}", config=config) for mod, a in wanted.aliases.items()),
         *(from_line(mod, pairs) for mod, pairs in froms.items() if mod != "__future__"),
         *after,
     ]
-    return tree.with_changes(body=new_body)
+
+
+def add_imports(tree: cst.Module, needed: Iterable[ImportSpec]) -> cst.Module:
+    """The module with `needed` imports present (AddImportsVisitor's placement and merging)."""
+    wanted = _wanted(list(needed))
+    start, end = _top_block(tree)
+    _drop_present(wanted, _present([i for i in (_single_import(s) for s in tree.body[start:end]) if i is not None]))
+    body = list(tree.body)
+    _merge_into_block(body, start, end, wanted)
+    if wanted.empty():
+        return tree.with_changes(body=body)
+    return tree.with_changes(body=_with_new_statements(body, start, end, wanted, tree.config_for_parsing))
 
 
 # ---------------------------------------------------------------- removing
