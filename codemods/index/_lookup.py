@@ -1,4 +1,4 @@
-"""Where model classes live in the tree and which tables their foreign keys point at (stdlib ast)."""
+"""Where model classes live and which tables their FKs point at (stdlib ast); backrefs from the index."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codemods import scan
-from codemods.types import SourceFile
+from codemods.types import ModelIndex, SourceFile
 
 
 @dataclass(frozen=True)
@@ -88,53 +88,12 @@ def model_sites(
     return out
 
 
-def _backref_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.Call) and node.args:
-        first = node.args[0]
-        if isinstance(first, ast.Constant) and isinstance(first.value, str):
-            return first.value
-    return None
-
-
-def backrefs_in_text(text: str, module: str, classes: set[str]) -> list[tuple[str, str, str]]:
-    """(owner `module:Class`, attribute, backref name) of relationships to `classes` with a backref."""
-    try:
-        tree = ast.parse(text.lstrip("\ufeff"))
-    except SyntaxError:
-        return []
-    found: list[tuple[str, str, str]] = []
-    for cls in ast.walk(tree):
-        if not isinstance(cls, ast.ClassDef):
-            continue
-        for stmt in cls.body:
-            value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
-            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
-            if not isinstance(value, ast.Call) or not isinstance(target, ast.Name) or not value.args:
-                continue
-            first = value.args[0]
-            name = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else (
-                first.id if isinstance(first, ast.Name) else None)
-            if name is None or name.rsplit(".", 1)[-1] not in classes:
-                continue
-            for kw in value.keywords:
-                backref = _backref_name(kw.value) if kw.arg == "backref" else None
-                if backref is not None:
-                    found.append((f"{module}:{cls.name}", target.id, backref))
-    return found
-
-
-def backrefs_to(
-    root: Path, classes: set[str], sources: Sequence[SourceFile] | None = None
-) -> list[tuple[str, str, str]]:
-    """Every relationship in the tree (or in `sources`) that targets one of `classes` and declares a backref."""
-    found: list[tuple[str, str, str]] = []
-    for source in scan.source_files(root) if sources is None else sources:
-        try:
-            text = scan.read_text(root, source.path)
-        except (OSError, UnicodeDecodeError):
-            continue
-        if "backref" in text:
-            found.extend(backrefs_in_text(text, source.module, classes))
-    return sorted(found)
+def backrefs_to(index: ModelIndex, classes: set[str]) -> list[tuple[str, str, str]]:
+    """(owner `module:Class`, attribute, backref name) of every model's relationship that targets
+    one of `classes` and declares a backref, as the index read them (no file is read again)."""
+    return sorted(
+        (model.ref, rel.name, rel.backref)
+        for model in index.models
+        for rel in model.relationships
+        if rel.backref is not None and rel.target.rsplit(".", 1)[-1] in classes
+    )

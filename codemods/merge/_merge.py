@@ -11,6 +11,7 @@ from codemods import scan
 from codemods.convert import class_table, drop_unused_imports, own_fk_tables
 from codemods.convert._convert_member import ConvertContext, convert_member
 from codemods.cst._classbody import Member
+from codemods.index import build_index
 from codemods.index._lookup import backrefs_to, model_sites
 from codemods.merge._bases import with_bases
 from codemods.merge._dataclass import dataclass_field
@@ -119,7 +120,7 @@ class _Merger(MergeState):
         names = {s.member.name: s for s in self.slots}
         classes = {s.model.class_name for s in self.sources}
         refs = {s.model.ref for s in self.sources}
-        for owner, attribute, backref in backrefs_to(self.root, classes, self.model_files):
+        for owner, attribute, backref in backrefs_to(self.index, classes):
             if owner in refs or backref not in names:
                 continue
             slot = names[backref]
@@ -177,15 +178,16 @@ class _Merger(MergeState):
 def merge(consolidation: Consolidation, root: Path, index: ModelIndex | None = None) -> MergeResult:
     """Merge the duplicates into the canonical class; pure: returns the new canonical module text.
 
-    With the tree's `index`, only its model files are read for relationship targets and backrefs
-    instead of the whole tree.
+    Backrefs onto the merged class come from the tree's `index` (built here when not given), and
+    only its model files are read for relationship targets.
     """
     refuse_before_2(root)
-    files = None if index is None else tuple(
+    index = build_index(root) if index is None else index
+    files = tuple(
         SourceFile(path, module, path.endswith("__init__.py"))
         for path, module in sorted({(m.path, m.module) for m in index.models})
     )
-    merger = _Merger(consolidation, root, files)
+    merger = _Merger(consolidation, root, files, index)
     for position in range(1, len(merger.sources)):
         merger.fold(position)
     merger.check_backrefs()
