@@ -120,6 +120,7 @@ class ModelDef:
     relationships: tuple[RelationshipDef, ...] = ()
     members: tuple[MemberDef, ...] = ()
     schema: str | None = None  # from __table_args__, a Table(schema=), a base or the MetaData
+    fk_tables: frozenset[str] = frozenset()  # tables (or `<class>Name`) its foreign keys reference
 
 
 @dataclass(frozen=True)

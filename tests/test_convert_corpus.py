@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from codemods.convert import convert_module_text
+from codemods.index import build_index
 from codemods.index._lookup import model_sites
 
 from support.ddl_probe import probe_tree
@@ -45,7 +46,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     before, after = base / "before", base / "after"
     shutil.copytree(CORPUS, before)
     shutil.copytree(CORPUS, after)
-    sites = model_sites(after)
+    sites = model_sites(build_index(after).models)
     texts = {}
     for path in sorted((after / PACKAGE).glob("*.py")):
         module = f"{PACKAGE}.{path.stem}"
@@ -76,7 +77,7 @@ def test_every_model_attribute_is_annotated(converted: tuple[Path, Path, dict[st
 
 def test_conversion_is_idempotent(converted: tuple[Path, Path, dict[str, str]]) -> None:
     _, after, texts = converted
-    sites = model_sites(after)
+    sites = model_sites(build_index(after).models)
     for stem, text in texts.items():
         again, _, classes = convert_module_text(text, f"{PACKAGE}.{stem}", sites)
         assert again == text

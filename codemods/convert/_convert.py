@@ -15,6 +15,7 @@ from codemods.cst._importedit import remove_unused_imports
 from codemods.cst._imports import ImportPlanner
 from codemods.cst._isort import ImportStyle, load_style
 from codemods.cst._placement import place_imports
+from codemods.index._index import build_index
 from codemods.index._lookup import ModelSite, fk_tables, model_sites
 from codemods.newlines import keep_endings
 from codemods.types import Changeset, FileChange, ImportSpec, ModelfoldError
@@ -164,7 +165,8 @@ def modernize(root: Path, target: str) -> Changeset:
     text = scan.read_text(root, source.path)
     try:
         style = load_style(root, {module.split(".")[0]})
-        new, notes, converted = convert_module_text(text, module, model_sites(root), class_name, style)
+        sites = model_sites(build_index(root).models)
+        new, notes, converted = convert_module_text(text, module, sites, class_name, style)
     except cst.ParserSyntaxError as exc:
         raise ModelfoldError(f"cannot parse {source.path}: {exc.message}") from exc
     changes: tuple[FileChange, ...] = ()

@@ -5,7 +5,7 @@
 - `_columns`: the one normalised column/relationship/member definition detect and merge compare.
 - `_index`: cross-module resolution of bases, registries and metadata into a `ModelIndex`.
 - `_naming`: schemas, computed `__tablename__`s and SQLModel fields, computed rather than read.
-- `_lookup`: where model classes live and which tables their foreign keys point at.
+- `_lookup`: queries on the index for the writing stages: where model classes live, their FK tables, backrefs.
 """
 
 from codemods.index._index import build_index, find_model, index_files, index_texts

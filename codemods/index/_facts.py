@@ -52,6 +52,7 @@ class ClassFact:
     relationships: tuple[RelationshipDef, ...]
     members: tuple[MemberDef, ...]
     annotated: tuple[str, ...]
+    fk_tables: frozenset[str] = frozenset()  # tables (or `<class>Name`) its foreign keys reference
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,28 @@ def table_args_schema(value: ast.expr | None) -> str | None:
     return None
 
 
+def fk_tables(cls: ast.ClassDef) -> frozenset[str]:
+    """Tables (or `<class>Name` for attribute FKs) referenced by the class's foreign keys."""
+    found: set[str] = set()
+    for node in ast.walk(cls):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        targets: list[ast.expr] = []
+        if name == "ForeignKey" and node.args:
+            targets = [node.args[0]]
+        elif name == "ForeignKeyConstraint" and len(node.args) > 1:
+            second = node.args[1]
+            targets = list(second.elts) if isinstance(second, (ast.List, ast.Tuple)) else []
+        for t in targets:
+            if isinstance(t, ast.Constant) and isinstance(t.value, str) and "." in t.value:
+                found.add(t.value.rsplit(".", 1)[0].split(".")[-1])
+            elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
+                found.add("<class>" + t.value.id)
+    return frozenset(found)
+
+
 def _class_fact(node: ast.ClassDef) -> ClassFact:
     body = _ClassBody()
     for stmt in node.body:
@@ -195,7 +218,7 @@ def _class_fact(node: ast.ClassDef) -> ClassFact:
         metadata_schema=body.metadata_schema, schema=body.schema,
         tablename_parts=body.tablename_parts, tablename_rule=body.tablename_rule,
         columns=tuple(body.columns), relationships=tuple(body.relationships),
-        members=tuple(body.members), annotated=tuple(body.annotated),
+        members=tuple(body.members), annotated=tuple(body.annotated), fk_tables=fk_tables(node),
     )
 
 

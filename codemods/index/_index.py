@@ -389,7 +389,7 @@ class _Classifier(Naming):
             path=facts.path, line=cls.line, table=table, kind="class", registry=kind.registry,
             metadata=metadata, style=_style(cls), columns=columns,
             relationships=cls.relationships, members=cls.members,
-            schema=self._class_schema(facts, cls, metadata),
+            schema=self._class_schema(facts, cls, metadata), fk_tables=cls.fk_tables,
         )
 
     def _inherits_model(self, facts: FileFacts, cls: ClassFact) -> bool:

@@ -1,14 +1,17 @@
-"""Where model classes live and which tables their FKs point at (stdlib ast); backrefs from the index."""
+"""Queries on the index for the writing stages: where model classes live, which tables their
+foreign keys point at, which relationships declare a backref. Nothing here reads a file."""
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from codemods import scan
-from codemods.types import ModelIndex, SourceFile
+from codemods.index._facts import fk_tables
+from codemods.index._index import index_texts
+from codemods.types import ModelDef, ModelIndex, SourceFile
+
+__all__ = ["ModelSite", "backrefs_to", "fk_tables", "model_sites", "sites_in_text"]
 
 
 @dataclass(frozen=True)
@@ -21,71 +24,20 @@ class ModelSite:
     fk_tables: frozenset[str]
 
 
-def fk_tables(cls: ast.ClassDef) -> frozenset[str]:
-    """Tables (or `<class>Name` for attribute FKs) referenced by the class's foreign keys."""
-    found: set[str] = set()
-    for node in ast.walk(cls):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        targets: list[ast.expr] = []
-        if name == "ForeignKey" and node.args:
-            targets = [node.args[0]]
-        elif name == "ForeignKeyConstraint" and len(node.args) > 1:
-            second = node.args[1]
-            targets = list(second.elts) if isinstance(second, (ast.List, ast.Tuple)) else []
-        for t in targets:
-            if isinstance(t, ast.Constant) and isinstance(t.value, str) and "." in t.value:
-                found.add(t.value.rsplit(".", 1)[0].split(".")[-1])
-            elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
-                found.add("<class>" + t.value.id)
-    return frozenset(found)
-
-
-def _table(cls: ast.ClassDef) -> str | None:
-    for stmt in cls.body:
-        if (
-            isinstance(stmt, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in stmt.targets)
-            and isinstance(stmt.value, ast.Constant)
-            and isinstance(stmt.value.value, str)
-        ):
-            return stmt.value.value
-    return None
+def model_sites(models: Iterable[ModelDef]) -> dict[str, list[ModelSite]]:
+    """Every mapped class of the index (`index.models`) by class name."""
+    out: dict[str, list[ModelSite]] = {}
+    for m in models:
+        if m.kind == "class":
+            out.setdefault(m.class_name, []).append(ModelSite(m.class_name, m.module, m.table, m.fk_tables))
+    return out
 
 
 def sites_in_text(text: str, module: str) -> list[ModelSite]:
-    """Model classes (classes with `__tablename__`) in one module's text."""
-    try:
-        tree = ast.parse(text.lstrip("\ufeff"))
-    except SyntaxError:
-        return []
-    return [
-        ModelSite(node.name, module, _table(node), fk_tables(node))
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ClassDef) and _table(node) is not None
-    ]
-
-
-def model_sites(
-    root: Path, extra: dict[str, str] | None = None, sources: Sequence[SourceFile] | None = None
-) -> dict[str, list[ModelSite]]:
-    """Every model class of the tree (or of `sources`) by class name; `extra` (module -> text) overrides."""
-    out: dict[str, list[ModelSite]] = {}
-    extra = extra or {}
-    for source in scan.source_files(root) if sources is None else sources:
-        text = extra.get(source.module)
-        if text is None:
-            try:
-                text = scan.read_text(root, source.path)
-            except (OSError, UnicodeDecodeError):
-                continue
-        if "__tablename__" not in text:
-            continue
-        for site in sites_in_text(text, source.module):
-            out.setdefault(site.class_name, []).append(site)
-    return out
+    """The mapped classes of one module's text, as the index reads it (its bases defined in it)."""
+    source = SourceFile(module.replace(".", "/") + ".py", module, False)
+    index = index_texts(Path("."), [source], {source.path: text}, [source])
+    return [site for sites in model_sites(index.models).values() for site in sites]
 
 
 def backrefs_to(index: ModelIndex, classes: set[str]) -> list[tuple[str, str, str]]:

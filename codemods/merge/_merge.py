@@ -37,7 +37,6 @@ from codemods.types import (
     ModelfoldError,
     ModelIndex,
     MovedName,
-    SourceFile,
 )
 
 __all__ = ["MergeConflictError", "merge"]
@@ -138,7 +137,7 @@ class _Merger(MergeState):
         canon = self.sources[0]
         table = class_table(canon.cls)
         fks = own_fk_tables([s.cls for s in self.sources])
-        sites = model_sites(self.root, sources=self.model_files)
+        sites = model_sites(self.index.models)
         body: list[cst.BaseStatement] = []
         converted: list[Member] = []
         for slot in after_named_members(self.slots):
@@ -178,16 +177,11 @@ class _Merger(MergeState):
 def merge(consolidation: Consolidation, root: Path, index: ModelIndex | None = None) -> MergeResult:
     """Merge the duplicates into the canonical class; pure: returns the new canonical module text.
 
-    Backrefs onto the merged class come from the tree's `index` (built here when not given), and
-    only its model files are read for relationship targets.
+    Other models (relationship targets' tables and FKs, backrefs onto the merged class) come from
+    the tree's `index`, built here when the caller has none.
     """
     refuse_before_2(root)
-    index = build_index(root) if index is None else index
-    files = tuple(
-        SourceFile(path, module, path.endswith("__init__.py"))
-        for path, module in sorted({(m.path, m.module) for m in index.models})
-    )
-    merger = _Merger(consolidation, root, files, index)
+    merger = _Merger(consolidation, root, build_index(root) if index is None else index)
     for position in range(1, len(merger.sources)):
         merger.fold(position)
     merger.check_backrefs()

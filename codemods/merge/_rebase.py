@@ -22,6 +22,7 @@ from libcst.helpers import get_full_name_for_node
 from codemods import scan
 from codemods.convert import convert_module_text, drop_unused_imports
 from codemods.cst._imports import ImportPlanner, NameOrigin, bindings
+from codemods.index._index import index_texts
 from codemods.index._lookup import ModelSite, model_sites
 from codemods.types import (
     Changeset,
@@ -243,9 +244,11 @@ class _Rebaser:
     def _sites(self) -> dict[str, list[ModelSite]]:
         """Where each model class lives after the change (rebasing moves no class), read once."""
         if self.sites is None:
-            paths = sorted({m.path for m in self.index.models} | {self.merged.canonical_path})
-            changed = {self.files[p].module: self.texts[p] for p in self.texts if p in self.files}
-            self.sites = model_sites(self.root, changed, [self.files[p] for p in paths if p in self.files])
+            changed = [self.files[p] for p in sorted(self.texts) if p in self.files]
+            after = index_texts(self.root, changed, {f.path: self.texts[f.path] for f in changed},
+                                list(self.files.values()))
+            kept = [m for m in self.index.models if m.path not in self.texts]
+            self.sites = model_sites([*kept, *after.models])
         return self.sites
 
     def changeset_out(self) -> Changeset:

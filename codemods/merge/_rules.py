@@ -26,7 +26,7 @@ from codemods.merge._merge_support import Slot, place, resolution_of, validated_
 from codemods.merge._moves import Carrier
 from codemods.merge._names import Rebinder
 from codemods.merge._tableargs import parse_table_args, single_column_index, without_options
-from codemods.types import Conflict, ConflictPolicy, Consolidation, ModelDef, ModelfoldError, ModelIndex, SourceFile
+from codemods.types import Conflict, ConflictPolicy, Consolidation, ModelDef, ModelfoldError, ModelIndex
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,7 @@ class MergeState:
 
     consolidation: Consolidation
     root: Path
-    model_files: tuple[SourceFile, ...]  # the index's model files: read for other models' tables and FKs
-    index: ModelIndex  # the tree's models (relationships with a backref onto the merged class)
+    index: ModelIndex  # the tree's models: relationship targets' tables and FKs, backrefs onto the class
 
     def __post_init__(self) -> None:
         c = self.consolidation
