@@ -115,3 +115,14 @@ def test_pipe_style_module_gets_pipe_none() -> None:
     after = convert(before)
     assert "    n: Mapped[str | None] = mapped_column(String(5))\n" in after
     same_ddl(before, after)
+
+
+def test_model_sites_are_the_index_models_with_their_fk_tables() -> None:
+    """One definition of "is a model": a plain class with a `__tablename__` is not one (the index's rule)."""
+    text = HEAD + CLS_A + (
+        "\n\nclass B(Base):\n    __tablename__ = 'b'\n    id = Column(Integer, primary_key=True)\n"
+        "    a_id = Column(Integer, ForeignKey('a.id'))\n"
+        "\n\nclass NotMapped:\n    __tablename__ = 'fake'\n"
+    )
+    sites = {s.class_name: (s.table, s.fk_tables) for s in sites_in_text(text, "m")}
+    assert sites == {"A": ("a", frozenset()), "B": ("b", frozenset({"a"}))}
