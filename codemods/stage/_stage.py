@@ -13,7 +13,7 @@ from pathlib import Path
 
 import git
 
-from codemods.diff import combine, write_changes
+from codemods.diff import combined_changeset, write_changes
 from codemods.progress import NO_PROGRESS, Progress
 from codemods.report import commit_message
 from codemods.safety import _checks as checks
@@ -68,7 +68,7 @@ def start_commit(root: Path) -> str | None:
 
 def default_branch(migrations: Sequence[Migration]) -> str:
     """`modelfold/<table>-<8 hex of the change>` (`auto` instead of the table for several)."""
-    combined = combine([m.changeset for m in migrations])
+    combined = combined_changeset(migrations)
     digest = hashlib.sha256()
     for change in combined.changes:
         digest.update(change.path.encode() + b"\0" + change.after.encode() + b"\0")
@@ -121,7 +121,7 @@ def stage(
     git_dir, common = Path(repo.git_dir), Path(repo.common_dir)
     for line in _runs.prune_stale(git_dir, common):
         (note or _stderr_note)(line)
-    combined = combine([m.changeset for m in migrations])
+    combined = combined_changeset(migrations)
     name = _refs.normalise_branch(branch or default_branch(migrations))
     old = check_stageable(repo, prefix, combined, name, force)
     start = base or head_commit(repo)
