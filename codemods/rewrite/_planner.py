@@ -27,8 +27,8 @@ from codemods.rewrite._targets import Relocation, Target
 class Planner:
     """Turn the collected facts of one file into Edits."""
 
-    def __init__(self, ctx: FileContext, plan: Relocation, resolver: BindingLookup, facts: Facts) -> None:
-        self.ctx, self.plan, self.r, self.facts = ctx, plan, resolver, facts
+    def __init__(self, ctx: FileContext, relocation: Relocation, resolver: BindingLookup, facts: Facts) -> None:
+        self.ctx, self.relocation, self.r, self.facts = ctx, relocation, resolver, facts
         self.edits = Edits()
         self.warnings: list[str] = []
         self.retarget: dict[Binding, str] = {}
@@ -75,7 +75,7 @@ class Planner:
             head, *attrs = dotted_name.split(".")
             for b in self.r.visible(expr, head):
                 full = ".".join([b.path, *attrs])
-                target = self.plan.targets.get(f"{full}.{name}")
+                target = self.relocation.targets.get(f"{full}.{name}")
                 if target is not None:
                     self.warnings.append(
                         f"{self.ctx.path}: patches {name!r} on {full} (now a shim); "
@@ -92,10 +92,10 @@ class Planner:
                 here = u.target.module == self.ctx.module
                 self._use_text(u, u.target.name if here else self._local_name(u.target, group))
             if group.other_uses == 0 and "dotted" not in kinds:
-                self.dropped.update(b for b in group.bindings if b.path in self.plan.locations)
+                self.dropped.update(b for b in group.bindings if b.path in self.relocation.locations)
             return
         aliases_only = kinds <= {"import", "from", "lazy"} and all(
-            b.path in self.plan.locations for b in group.bindings
+            b.path in self.relocation.locations for b in group.bindings
         )
         if aliases_only and group.other_uses == 0 and len(modules) == 1:
             module = modules.pop()
@@ -233,7 +233,7 @@ class Planner:
                 if (alias.evaluated_alias or alias.evaluated_name) != target.name:
                     continue
                 full = f"{module}.{alias.evaluated_name}"
-                if full == f"{target.module}.{target.name}" or self.plan.targets.get(full) == target:
+                if full == f"{target.module}.{target.name}" or self.relocation.targets.get(full) == target:
                     return True
         return False
 
@@ -257,7 +257,7 @@ class Planner:
             local = alias.evaluated_alias or alias.evaluated_name
             full = f"{module}.{alias.evaluated_name}"
             b = self.by_alias.get(id(alias))
-            target = self.plan.targets.get(full)
+            target = self.relocation.targets.get(full)
             if target is not None:
                 if self.ctx.is_canonical and target.module == self.ctx.module:
                     if local != target.name:
@@ -340,7 +340,7 @@ class Planner:
         if self.ctx.is_canonical:
             return [] if others == 0 else [alias]
         wanted = sorted(
-            t.module for k, t in self.plan.targets.items()
+            t.module for k, t in self.relocation.targets.items()
             if k.rsplit(".", 1)[0] == location and t.module in self.dotted_needed
         )
         out: list[cst.ImportAlias] = [alias] if others else []
@@ -376,7 +376,7 @@ class Planner:
 
     # -- strings ----------------------------------------------------------------------------
     def _strings(self) -> None:
-        strings = StringRewriter(self.plan)
+        strings = StringRewriter(self.relocation)
         for node, call_name, index in self.facts.strings:
             raw = string_content(node)
             if raw is None or node in self.edits.replace:
@@ -388,7 +388,7 @@ class Planner:
     def _call_attrs(self) -> None:
         """`importlib.import_module("old").Class`: point the string at the new module."""
         for attr, string, location in self.facts.call_attrs:
-            target = self.plan.targets.get(f"{location}.{attr.attr.value}")
+            target = self.relocation.targets.get(f"{location}.{attr.attr.value}")
             if target is None:
                 continue
             if self.ctx.is_canonical and target.module == self.ctx.module:
@@ -399,13 +399,13 @@ class Planner:
                 self.edits.replace[attr.attr] = cst.Name(target.name)
 
 
-def rewrite_source(text: str, ctx: FileContext, plan: Relocation) -> tuple[str, list[str]]:
+def rewrite_source(text: str, ctx: FileContext, relocation: Relocation) -> tuple[str, list[str]]:
     """Rewrite every reference to a target in one file's text; (new text, warnings)."""
     wrapper = MetadataWrapper(scan.parse_module(text), unsafe_skip_copy=True)  # a fresh tree
-    resolver = BindingLookup(ctx, plan, wrapper)
+    resolver = BindingLookup(ctx, relocation, wrapper)
     collector = Collector(resolver)
     wrapper.module.visit(collector)
-    planner = Planner(ctx, plan, resolver, collector.finish())
+    planner = Planner(ctx, relocation, resolver, collector.finish())
     edits = planner.run()
     if not edits:
         return text, planner.warnings

@@ -99,9 +99,9 @@ CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)")
 class BindingLookup:
     """Binding lookup with libcst's ScopeProvider (relative imports resolved with the file's module)."""
 
-    def __init__(self, ctx: FileContext, plan: Relocation, wrapper: MetadataWrapper) -> None:
+    def __init__(self, ctx: FileContext, relocation: Relocation, wrapper: MetadataWrapper) -> None:
         self.ctx = ctx
-        self.plan = plan
+        self.relocation = relocation
         # one batched traversal for both providers; parents come from the Collector's own pass
         providers = [ScopeProvider, ExpressionContextProvider] if ctx.mode == "scoped" else []
         found = wrapper.resolve_many(providers)
@@ -126,9 +126,9 @@ class BindingLookup:
 
     def relevant(self, path: str) -> bool:
         """The path is a target, a location, or a package above a location."""
-        if path in self.plan.targets or path in self.plan.locations:
+        if path in self.relocation.targets or path in self.relocation.locations:
             return True
-        return any(loc.startswith(path + ".") for loc in self.plan.locations)
+        return any(loc.startswith(path + ".") for loc in self.relocation.locations)
 
     def visible(self, node: cst.CSTNode, name: str) -> list[Binding]:
         """Relevant bindings of `name` visible at `node`."""
@@ -195,7 +195,7 @@ class BindingLookup:
         if not isinstance(stmt, (cst.Assign, cst.AnnAssign)) or not isinstance(stmt.value, cst.Call):
             return None
         string = module_string(stmt.value)
-        if string is None or string.evaluated_value not in self.plan.locations:
+        if string is None or string.evaluated_value not in self.relocation.locations:
             return None
         value = str(string.evaluated_value)
         return Binding(a.name, value, "lazy", stmt, None, string, self.line_of(stmt), a.scope)
@@ -211,14 +211,14 @@ def module_string(call: cst.Call) -> cst.SimpleString | None:
     return None
 
 
-def hit(plan: Relocation, path: str, attrs: list[str]) -> tuple[int, Target | None, str | None]:
+def hit(relocation: Relocation, path: str, attrs: list[str]) -> tuple[int, Target | None, str | None]:
     """Walk `path.attrs...`: (depth, target) at the first target, and the last location passed."""
     seq = [path] + [".".join([path, *attrs[:i]]) for i in range(1, len(attrs) + 1)]
     through: str | None = None
     for depth, q in enumerate(seq):
-        if depth > 0 and q in plan.targets:
-            return depth, plan.targets[q], through
-        if q in plan.locations:
+        if depth > 0 and q in relocation.targets:
+            return depth, relocation.targets[q], through
+        if q in relocation.locations:
             through = q
     return 0, None, through
 
@@ -267,7 +267,7 @@ class Collector(cst.CSTVisitor):
         self.facts.imports.append(node)
         if isinstance(node.names, cst.ImportStar):
             module = self.r.from_module(node)
-            if module in self.r.plan.locations:
+            if module in self.r.relocation.locations:
                 self.facts.star.append(str(module))
             return False
         for alias in node.names:
@@ -311,7 +311,7 @@ class Collector(cst.CSTVisitor):
         target (`use(depth, target)` is recorded), another name of a location, or nothing."""
         group = self._group(bindings)
         for b in bindings:
-            depth, target, through = hit(self.r.plan, b.path, attrs)
+            depth, target, through = hit(self.r.relocation, b.path, attrs)
             if target is not None:
                 group.uses.append(use(depth, target))
                 self._dotted_target(b, through)
@@ -348,7 +348,7 @@ class Collector(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if isinstance(node.value, cst.Call):
             string = module_string(node.value)
-            if string is not None and string.evaluated_value in self.r.plan.locations:
+            if string is not None and string.evaluated_value in self.r.relocation.locations:
                 self.facts.call_attrs.append((node, string, str(string.evaluated_value)))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:

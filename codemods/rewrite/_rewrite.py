@@ -74,7 +74,7 @@ def rewrite(
     `texts`: the files' texts already read (path -> text), so the tree is read only once.
     """
     texts = {} if texts is None else texts
-    plan = relocation_of(consolidation, merged, root, files, texts)
+    relocation = relocation_of(consolidation, merged, root, files, texts)
     by_path = {f.path: f for f in files}
     canonical_path = merged.canonical_path or consolidation.canonical.path
     shim_paths = sorted({d.path for d in consolidation.duplicates})
@@ -87,14 +87,14 @@ def rewrite(
     ctx = FileContext(
         canonical_path, consolidation.canonical.module, bool(canonical and canonical.is_package), True
     )
-    after = _rewrite_text(merged.canonical_text, ctx, plan, warnings)
+    after = _rewrite_text(merged.canonical_text, ctx, relocation, warnings)
     parsed.append(canonical_path)
     before = _read(root, canonical_path, texts)
     if after != before:
         changes.append(FileChange(canonical_path, before, after, "canonical model merged, references"))
 
     for path in shim_paths:
-        change = _shim(consolidation, merged, plan, root, path, texts, warn_on_import, warnings)
+        change = _shim(consolidation, merged, relocation, root, path, texts, warn_on_import, warnings)
         parsed.append(path)
         if change is not None:
             changes.append(change)
@@ -103,7 +103,7 @@ def rewrite(
     rewritten: list[tuple[str, str, str, list[str]]] = []  # path, text, new text, warnings
     # every file `prefilter` can pass names a moved name or star-imports: let git grep find them
     # (and, in the same call, the docs/config files that may mention an old location)
-    names = [key.rsplit(".", 1)[1] for key in plan.targets]
+    names = [key.rsplit(".", 1)[1] for key in relocation.targets]
     hits = scan.grep_files(root, [*names, "import *"], ["*.py", *DOCS_PATHSPECS])
     candidates = files if hits is None else [by_path[path] for path in hits if path in by_path]
     for f in sorted(candidates, key=lambda f: f.path):
@@ -113,30 +113,30 @@ def rewrite(
             text = texts.get(f.path) or scan.read_text(root, f.path)
         except UnicodeDecodeError:
             raw = (root / f.path).read_bytes().decode("latin-1")
-            if _may_reference(plan, raw):
+            if _may_reference(relocation, raw):
                 raise ModelfoldError(f"{f.path}: not UTF-8, and it references a moved name") from None
             skipped.append(Skipped(f.path, "not UTF-8, and no reference to a moved name seen"))
             continue
-        if not prefilter(plan, text):
+        if not prefilter(relocation, text):
             continue
         tree = ast_parse(text)
         if tree is None:
-            if _may_reference(plan, text):
+            if _may_reference(relocation, text):
                 raise ModelfoldError(f"{f.path}: cannot parse it, and it references a moved name")
             skipped.append(Skipped(f.path, "cannot parse it, and no reference to a moved name seen"))
             continue
         refs = ast_refs(tree)
-        mode = mode_of(plan, f, tree, refs)
+        mode = mode_of(relocation, f, tree, refs)
         if mode is None:
             continue
         ctx = FileContext(f.path, f.module, f.is_package, False, mode.mode, mode.aliases)
         if mode.mode == "statements":  # cheap, and most files: here, not in a worker
-            rewritten.append((ctx.path, text, *_rewrite_file(text, ctx, plan, tree, refs)))
+            rewritten.append((ctx.path, text, *_rewrite_file(text, ctx, relocation, tree, refs)))
         else:
             work.append((ctx, text, tree))
     rewritten.extend(
         (ctx.path, text, *result)
-        for (ctx, text, _), result in zip(work, _rewrite_many(work, plan, jobs), strict=True)
+        for (ctx, text, _), result in zip(work, _rewrite_many(work, relocation, jobs), strict=True)
     )
     for path, text, new, found in sorted(rewritten):
         warnings.extend(found)
@@ -149,7 +149,7 @@ def rewrite(
         replace(c, after=place_imports(c.before or "", c.after, style)) if c.path.endswith(".py") else c
         for c in changes
     ]
-    needles = [n for key in plan.targets for n in (key, ":".join(key.rsplit(".", 1)))]
+    needles = [n for key in relocation.targets for n in (key, ":".join(key.rsplit(".", 1)))]
     return Changeset(
         changes=tuple(sorted(changes, key=lambda c: c.path)),
         warnings=tuple(warnings),
@@ -160,24 +160,25 @@ def rewrite(
 
 
 def _rewrite_many(
-    work: Sequence[tuple[FileContext, str, ast.Module]], plan: Relocation, jobs: int
+    work: Sequence[tuple[FileContext, str, ast.Module]], relocation: Relocation, jobs: int
 ) -> list[tuple[str, list[str]]]:
     """(new text, warnings) per file, in order; in worker processes when the batch is large
     (they parse the ast again rather than receive it)."""
     workers = jobs or (min(os.cpu_count() or 1, 8) if len(work) >= PARALLEL_FROM else 1)
     if workers <= 1 or len(work) < 2:
-        return [_rewrite_file(text, ctx, plan, tree) for ctx, text, tree in work]
+        return [_rewrite_file(text, ctx, relocation, tree) for ctx, text, tree in work]
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing loads only when used
 
     chunk = max(1, len(work) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         texts = [text for _, text, _ in work]
         ctxs = [ctx for ctx, _, _ in work]
-        return list(pool.map(_rewrite_file, texts, ctxs, [plan] * len(work), chunksize=chunk))
+        return list(pool.map(_rewrite_file, texts, ctxs, [relocation] * len(work), chunksize=chunk))
 
 
 def _rewrite_file(
-    text: str, ctx: FileContext, plan: Relocation, tree: ast.Module | None = None, refs: list[RefNode] | None = None,
+    text: str, ctx: FileContext, relocation: Relocation, tree: ast.Module | None = None,
+    refs: list[RefNode] | None = None,
 ) -> tuple[str, list[str]]:
     """(new text, warnings) of one file in the mode decided for it (`ctx.mode`): the shortcut that
     mode allows, else (the shortcut declines, or "scoped") the whole-file libcst pass. `tree` and
@@ -186,33 +187,33 @@ def _rewrite_file(
     if ctx.mode == "statements":
         tree = tree or ast_parse(text)
         if tree is not None:
-            done = rewrite_statements(text, ctx, plan, ast_refs(tree) if refs is None else refs)
+            done = rewrite_statements(text, ctx, relocation, ast_refs(tree) if refs is None else refs)
     elif ctx.mode == "bound_once":
         tree = tree or ast_parse(text)
-        done = rewrite_reduced(text, ctx, plan, tree, ctx.aliases) if tree is not None else None
+        done = rewrite_reduced(text, ctx, relocation, tree, ctx.aliases) if tree is not None else None
     if done is not None:
         return done
     found: list[str] = []
-    return _rewrite_parsed(text, ctx, plan, found), found
+    return _rewrite_parsed(text, ctx, relocation, found), found
 
 
-def _rewrite_text(text: str, ctx: FileContext, plan: Relocation, warnings: list[str]) -> str:
+def _rewrite_text(text: str, ctx: FileContext, relocation: Relocation, warnings: list[str]) -> str:
     """One file (the canonical module, a shim) rewritten here and now, in its mode (`mode_of`)."""
     tree = ast_parse(text)
     if tree is None:
-        return _rewrite_parsed(text, ctx, plan, warnings)
+        return _rewrite_parsed(text, ctx, relocation, warnings)
     refs = ast_refs(tree)
-    mode = mode_of(plan, SourceFile(ctx.path, ctx.module, ctx.is_package), tree, refs)
+    mode = mode_of(relocation, SourceFile(ctx.path, ctx.module, ctx.is_package), tree, refs)
     if mode is None:
         return text
-    new, found = _rewrite_file(text, replace(ctx, mode=mode.mode, aliases=mode.aliases), plan, tree, refs)
+    new, found = _rewrite_file(text, replace(ctx, mode=mode.mode, aliases=mode.aliases), relocation, tree, refs)
     warnings.extend(found)
     return new
 
 
-def _rewrite_parsed(text: str, ctx: FileContext, plan: Relocation, warnings: list[str]) -> str:
+def _rewrite_parsed(text: str, ctx: FileContext, relocation: Relocation, warnings: list[str]) -> str:
     try:
-        new, found = rewrite_source(text, ctx, plan)
+        new, found = rewrite_source(text, ctx, relocation)
     except cst.ParserSyntaxError as exc:
         line = str(exc).splitlines()[0] if str(exc) else "syntax error"
         raise ModelfoldError(f"{ctx.path}: cannot parse it ({line}), and it must change") from None
@@ -223,7 +224,7 @@ def _rewrite_parsed(text: str, ctx: FileContext, plan: Relocation, warnings: lis
 def _shim(
     consolidation: Consolidation,
     merged: MergeResult,
-    plan: Relocation,
+    relocation: Relocation,
     root: Path,
     path: str,
     texts: dict[str, str],
@@ -259,7 +260,7 @@ def _shim(
             warnings.append(f"{path}: {', '.join(spec.models)} not defined here; no shim written")
         return None
     ctx = FileContext(path, module, path.endswith("__init__.py"), False)
-    after = _rewrite_text(after, ctx, plan, warnings)
+    after = _rewrite_text(after, ctx, relocation, warnings)
     return FileChange(path, before, after, f"re-export shim for {', '.join(sorted(names))}")
 
 
@@ -287,9 +288,9 @@ def _read(root: Path, rel: str, texts: dict[str, str]) -> str | None:
     return texts[rel]
 
 
-def _may_reference(plan: Relocation, text: str) -> bool:
+def _may_reference(relocation: Relocation, text: str) -> bool:
     """For a file that cannot be parsed: does its text name a target or import a location."""
-    if any(key in text for key in plan.targets) or any(loc in text for loc in plan.locations):
+    if any(key in text for key in relocation.targets) or any(loc in text for loc in relocation.locations):
         return True
-    names = {key.rsplit(".", 1)[1] for key in plan.targets}
+    names = {key.rsplit(".", 1)[1] for key in relocation.targets}
     return bool(RELATIVE_IMPORT.search(text)) and scan.mentions_any(text, names)

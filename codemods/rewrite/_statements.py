@@ -33,14 +33,14 @@ Edit = tuple[int, int, str]  # [start, end) of the text, and what replaces it
 
 
 def rewrite_statements(
-    text: str, ctx: FileContext, plan: Relocation, refs: list[RefNode]
+    text: str, ctx: FileContext, relocation: Relocation, refs: list[RefNode]
 ) -> tuple[str, list[str]] | None:
     """(new text, warnings) for a file that binds no location (`ctx.mode` "statements"), or None
     when some reference cannot be rewritten statement by statement."""
     body = text.lstrip("\ufeff")
     lines = _Lines(body)
-    strings = StringRewriter(plan)
-    names = {key.rsplit(".", 1)[1] for key in plan.targets}
+    strings = StringRewriter(relocation)
+    names = {key.rsplit(".", 1)[1] for key in relocation.targets}
     edits: list[Edit] = []
     warnings: list[str] = []
     star: set[str] = set()
@@ -52,10 +52,10 @@ def rewrite_statements(
             if module is None:
                 continue
             if node.names[0].name == "*":
-                if module in plan.locations:
+                if module in relocation.locations:
                     star.add(module)
-            elif any(f"{module}.{a.name}" in plan.targets for a in node.names):
-                edit = _import_edit(lines, node, ctx, plan, warnings)
+            elif any(f"{module}.{a.name}" in relocation.targets for a in node.names):
+                edit = _import_edit(lines, node, ctx, relocation, warnings)
                 if edit is None:
                     return None
                 edits.append(edit)
@@ -105,7 +105,7 @@ class _Lines:
 
 
 def _import_edit(
-    lines: _Lines, node: ast.ImportFrom, ctx: FileContext, plan: Relocation, warnings: list[str]
+    lines: _Lines, node: ast.ImportFrom, ctx: FileContext, relocation: Relocation, warnings: list[str]
 ) -> Edit | None:
     """The import statement's whole lines rewritten alone; None unless it owns those lines."""
     first, last = node.lineno, node.end_lineno or node.lineno
@@ -120,7 +120,7 @@ def _import_edit(
     newline = LINE_BREAK.search(snippet)
     header = f"if True:{newline.group() if newline else chr(10)}" if indent else ""
     try:
-        new, found = rewrite_source(header + snippet, ctx, plan)
+        new, found = rewrite_source(header + snippet, ctx, relocation)
     except cst.ParserSyntaxError:
         return None
     if not new.startswith(header) or not new[len(header) :].strip():
@@ -130,7 +130,7 @@ def _import_edit(
 
 
 def rewrite_reduced(
-    text: str, ctx: FileContext, plan: Relocation, tree: ast.Module, names: frozenset[str]
+    text: str, ctx: FileContext, relocation: Relocation, tree: ast.Module, names: frozenset[str]
 ) -> tuple[str, list[str]] | None:
     """(new text, warnings) of a "bound_once" file, the Planner seeing only the top-level statements
     whose text holds an import, one of `names` (its module aliases), an old or new class name
@@ -139,8 +139,8 @@ def rewrite_reduced(
     back in order (the caller then runs the whole-file pass)."""
     body = text.lstrip("\ufeff")
     lines = _Lines(body)
-    words = {"import", *names, *(t.name for t in plan.targets.values())}
-    words.update(key.rsplit(".", 1)[1] for key in plan.targets)
+    words = {"import", *names, *(t.name for t in relocation.targets.values())}
+    words.update(key.rsplit(".", 1)[1] for key in relocation.targets)
     matters = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r"|Canonical\w*)\b")
     spans: list[list[int]] = []
     for stmt in tree.body:
@@ -162,7 +162,7 @@ def rewrite_reduced(
         pieces.append(CHUNK.format(i) + newline + piece + ("" if ends else newline))
     pieces.append(CHUNK.format(len(spans)) + newline + "pass" + newline)  # keeps the last marker
     try:
-        new, warnings = rewrite_source("".join(pieces), ctx, plan)
+        new, warnings = rewrite_source("".join(pieces), ctx, relocation)
     except cst.ParserSyntaxError:
         return None
     parts = CHUNKS.split(new)

@@ -18,9 +18,9 @@ class StringRewriter:
     """New content for string literals that name a target: dotted paths, and SQLAlchemy's
     registry strings naming a dotted path (`"and_(a.b.User.id == ...)"`)."""
 
-    def __init__(self, plan: Relocation) -> None:
-        self.targets = plan.targets
-        keys = sorted(plan.targets, key=len, reverse=True)
+    def __init__(self, relocation: Relocation) -> None:
+        self.targets = relocation.targets
+        keys = sorted(relocation.targets, key=len, reverse=True)
         self.embedded = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
 
     def rewrite(self, raw: str, callee: str, index: int) -> str | None:

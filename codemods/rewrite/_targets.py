@@ -125,21 +125,21 @@ def relocation_of(
     )
 
 
-def prefilter(plan: Relocation, text: str) -> bool:
+def prefilter(relocation: Relocation, text: str) -> bool:
     """Cheap text test: could this file name a target at all (a name needle and a module needle).
 
     Module evidence is a location's dotted path, a `from`/`import` of a package above it that
     names the next component (`from a.b import c`, `import a as m` + `.b`), or a relative import
     of one of its components. Conservative: a miss here would be a missed reference.
     """
-    if any(key in text for key in plan.targets):
+    if any(key in text for key in relocation.targets):
         return True
-    names = {key.rsplit(".", 1)[1] for key in plan.targets}
+    names = {key.rsplit(".", 1)[1] for key in relocation.targets}
     if not scan.mentions_any(text, names) and "import *" not in text:
         return False
-    if any(loc in text for loc in plan.locations):
+    if any(loc in text for loc in relocation.locations):
         return True
-    relative, above = _module_patterns(plan.locations)
+    relative, above = _module_patterns(relocation.locations)
     if "from ." in text and relative.search(text):
         return True
     return any(
@@ -227,42 +227,42 @@ def _named(f: SourceFile, refs: list[RefNode]) -> Iterator[tuple[str, str]]:
             yield "string", node.value
 
 
-def mode_of(plan: Relocation, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> FileMode | None:
+def mode_of(relocation: Relocation, f: SourceFile, tree: ast.Module, refs: list[RefNode]) -> FileMode | None:
     """How a parsed file must be rewritten (stdlib ast): None when it references no target at all
     (imports no location or target, names none in a string); "statements" when it binds no location
     (or a package above one) to a name, so only its import statements and strings can change;
     else "bound_once" (see `bound_once`) or "scoped" (libcst's ScopeProvider) name resolution."""
     named = list(_named(f, refs))
-    if not any(_references(plan, kind, name) for kind, name in named):
+    if not any(_references(relocation, kind, name) for kind, name in named):
         return None
-    if not any(_binds_location(plan, kind, name) for kind, name in named):
+    if not any(_binds_location(relocation, kind, name) for kind, name in named):
         return FileMode("statements")
-    aliases = bound_once(plan, f, tree)
+    aliases = bound_once(relocation, f, tree)
     return FileMode("scoped") if aliases is None else FileMode("bound_once", aliases)
 
 
-def _references(plan: Relocation, kind: str, name: str) -> bool:
+def _references(relocation: Relocation, kind: str, name: str) -> bool:
     if kind == "module":
-        return _related(name, plan.locations)
+        return _related(name, relocation.locations)
     if kind == "from":
         return (
-            name in plan.targets or _related(name, plan.locations)
-            or (name.endswith(".*") and name[:-2] in plan.locations)
+            name in relocation.targets or _related(name, relocation.locations)
+            or (name.endswith(".*") and name[:-2] in relocation.locations)
         )
-    return name in plan.locations or any(key in name for key in plan.targets)
+    return name in relocation.locations or any(key in name for key in relocation.targets)
 
 
-def _binds_location(plan: Relocation, kind: str, name: str) -> bool:
+def _binds_location(relocation: Relocation, kind: str, name: str) -> bool:
     """Only a binding of a location lets an attribute chain or a string annotation reach a target
     (importing the moved names themselves is rewritten from the import statement alone)."""
     if kind == "module":
-        return _related(name, plan.locations)
+        return _related(name, relocation.locations)
     if kind == "from":
-        return any(name == loc or loc.startswith(name + ".") for loc in plan.locations)
-    return name in plan.locations
+        return any(name == loc or loc.startswith(name + ".") for loc in relocation.locations)
+    return name in relocation.locations
 
 
-def bound_once(plan: Relocation, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
+def bound_once(relocation: Relocation, f: SourceFile, tree: ast.Module) -> frozenset[str] | None:
     """The names imports bind to a location (or a package above one), when each is bound exactly
     once in the whole file, by that import, and no string names a location (a lazy import);
     else None.
@@ -277,16 +277,16 @@ def bound_once(plan: Relocation, f: SourceFile, tree: ast.Module) -> frozenset[s
         if isinstance(node, ast.Import):
             for alias in node.names:
                 names.append(alias.asname or alias.name.split(".")[0])
-                if _related(alias.name, plan.locations):
+                if _related(alias.name, relocation.locations):
                     relevant.add(names[-1])
         elif isinstance(node, ast.ImportFrom):
             mod = absolute_module(f.module, f.is_package, node.level, node.module)
             for alias in node.names:
                 full = f"{mod}.{alias.name}"
-                if alias.name == "*" and mod is not None and _related(mod, plan.locations):
+                if alias.name == "*" and mod is not None and _related(mod, relocation.locations):
                     return None  # may bind a location's name
                 names.append(alias.asname or alias.name)
-                if any(full == loc or loc.startswith(full + ".") for loc in plan.locations):
+                if any(full == loc or loc.startswith(full + ".") for loc in relocation.locations):
                     relevant.add(names[-1])
         elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names.append(node.id)
@@ -296,7 +296,7 @@ def bound_once(plan: Relocation, f: SourceFile, tree: ast.Module) -> frozenset[s
             names.extend(node.names)
         elif isinstance(node, ast.MatchMapping):
             names.extend([node.rest] if node.rest else [])
-        elif isinstance(node, ast.Constant) and node.value in plan.locations:
+        elif isinstance(node, ast.Constant) and node.value in relocation.locations:
             return None
         elif not isinstance(node, ast.alias):  # defs, classes, `except E as e`, match captures, type parameters
             name = getattr(node, "name", None)
