@@ -14,10 +14,9 @@ from pathlib import Path
 
 from codemods import scan
 from codemods.detect import detect
-from codemods.diff import trim_added_whitespace, write_changes
+from codemods.diff import keep_endings, trim_added_whitespace, write_changes
 from codemods.index import find_model, index_files
 from codemods.merge import merge
-from codemods.newlines import keep_endings
 from codemods.progress import NO_PROGRESS, Progress
 from codemods.rewrite import rewrite
 from codemods.safety._checks import refuse_unreadable

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import re
 import stat
 import subprocess
 import tokenize
@@ -12,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from codemods.newlines import lf_for_lone_cr
 from codemods.types import ModelfoldError, SourceFile
 
 if TYPE_CHECKING:
@@ -213,10 +213,17 @@ def source_files(root: Path, excludes: Sequence[str] = ()) -> list[SourceFile]:
     return files
 
 
+LONE_CR = re.compile("\r(?!\n)")
+
+
+def lf_for_lone_cr(text: str) -> str:
+    """The text with every lone CR read as LF (CRLF and LF left as they are)."""
+    return LONE_CR.sub("\n", text) if "\r" in text else text
+
 def read_text(root: Path, rel: str, *, as_stored: bool = False) -> str:
     """The file's text: BOM kept as U+FEFF, decoded with its `# coding:` declaration as Python
     does, LF and CRLF untouched, a lone CR read as LF as Python does (libcst cannot round-trip
-    it; `newlines.keep_endings` puts it back) unless `as_stored`. A symlink is a link, never
+    it; `diff.keep_endings` puts it back) unless `as_stored`. A symlink is a link, never
     followed (OSError).
     """
     try:

@@ -1,7 +1,7 @@
 """Files keep their own line endings: lone CR (old Mac), LF, CRLF and mixes (issue 17 item 14).
 
 libcst joins the lines of a lone-CR file, so such files are read with LF for lone CRs and given
-their endings back afterwards (`codemods/newlines.py`). End to end, a migration whose referencing
+their endings back afterwards (`codemods/diff.py`). End to end, a migration whose referencing
 file, duplicate module and canonical module end lines with CR must give, byte for byte, what the
 same migration gives on LF files with every LF turned into CR, in --apply and on the branch.
 """
@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import pytest
 
-from codemods.newlines import restore_endings
+from codemods.diff import restore_endings
 
 from support.mini_project import FILES, git, make_repo, run, snapshot
 

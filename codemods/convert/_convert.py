@@ -15,9 +15,9 @@ from codemods.cst._importedit import remove_unused_imports
 from codemods.cst._imports import ImportPlanner
 from codemods.cst._isort import ImportStyle, load_style
 from codemods.cst._placement import place_imports
+from codemods.diff import keep_endings
 from codemods.index._index import build_index
 from codemods.index._lookup import ModelSite, fk_tables, model_sites
-from codemods.newlines import keep_endings
 from codemods.types import Changeset, FileChange, ImportSpec, ModelfoldError
 
 __all__ = [
