@@ -37,6 +37,24 @@ class Edits:
         return bool(self.replace or self.remove or self.after or self.splices)
 
 
+def merged(*phases: Edits) -> Edits:
+    """The edits of phases that ran in this order, as if they had been queued in one Edits."""
+    out = Edits()
+    for part in phases:
+        out.replace.update(part.replace)
+        out.remove.update(part.remove)
+        for line, statements in part.after.items():
+            queued = out.after.setdefault(line, [])
+            for statement in statements:
+                code = cst.Module([]).code_for_node(statement)
+                if all(cst.Module([]).code_for_node(s) != code for s in queued):
+                    queued.append(statement)
+        for node, spans in part.splices.items():
+            for start, end, text in spans:
+                out.splice(node, start, end, text)
+    return out
+
+
 def string_content(node: cst.SimpleString) -> str | None:
     """The raw text between the quotes, when it equals the string's value (no escapes, not bytes)."""
     if "b" in node.prefix.lower():
