@@ -86,12 +86,12 @@ class Naming:
                 return rule
         return None
 
-    def _class_schema(self, facts: FileFacts, cls: ClassFact, metadata: str | None) -> str | None:
+    def class_schema(self, facts: FileFacts, cls: ClassFact, metadata: str | None) -> str | None:
         """The schema the class's table lands in: its own, a base's or mixin's, else the MetaData's."""
         if cls.table_call is not None:
-            return cls.table_call.schema or self._metadata_schema(metadata)
+            return cls.table_call.schema or self.metadata_schema(metadata)
         declared = self._declared_schema(facts, cls, 0)
-        return declared or None if declared is not None else self._metadata_schema(metadata)
+        return declared or None if declared is not None else self.metadata_schema(metadata)
 
     def _declared_schema(self, facts: FileFacts, cls: ClassFact, depth: int) -> str | None:
         """The schema of the `__table_args__` the class sees ("" without one); None: none declared.
@@ -121,26 +121,26 @@ class Naming:
         cls = next((c for c in facts.classes if c.name == name), None)
         return (facts, cls) if cls is not None else None
 
-    def _metadata_schema(self, key: str | None, depth: int = 0) -> str | None:
+    def metadata_schema(self, key: str | None, depth: int = 0) -> str | None:
         """`MetaData(schema="x")` behind a metadata key (a MetaData, a base, a Flask `db`)."""
         split = self._split(key) if key is not None and depth < 20 else None
         if split is None:
             return None
         facts, name = split
         if name in facts.imports:
-            return self._metadata_schema(facts.imports[name], depth + 1)
+            return self.metadata_schema(facts.imports[name], depth + 1)
         if name in facts.calls:
             call = facts.calls[name]
             if self.qualify(facts, call.callee).rsplit(".", 1)[-1] == "MetaData":
                 return call.schema
             if call.metadata_schema or call.metadata is None:
                 return call.metadata_schema
-            return self._metadata_schema(self.qualify(facts, call.metadata), depth + 1)
+            return self.metadata_schema(self.qualify(facts, call.metadata), depth + 1)
         cls = next((c for c in facts.classes if c.name == name), None)
         if cls is None:
             return None
         if cls.metadata_attr:
-            return self._metadata_schema(self.qualify(facts, cls.metadata_attr), depth + 1)
+            return self.metadata_schema(self.qualify(facts, cls.metadata_attr), depth + 1)
         return cls.metadata_schema
 
 
