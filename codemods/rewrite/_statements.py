@@ -2,9 +2,9 @@
 
 - `rewrite_statements`: files that import moved names but bind no old module to a name (most
   referencing files: `from old.module import User` at any depth, targets named in strings). Each
-  import statement alone is rewritten by the same Planner as a one-statement libcst module;
+  import statement alone is rewritten by the same planner (`rewrite_source`) as a one-statement libcst module;
   strings are edited in place.
-- `rewrite_reduced`: "bound_once" files (each module alias bound once). The Planner runs on a module of
+- `rewrite_reduced`: "bound_once" files (each module alias bound once). The planner runs on a module of
   only the top-level statements that can matter to it, which are then put back in place.
 
 Whatever these cannot place exactly (a statement sharing its line, a concatenated string that may
@@ -132,7 +132,7 @@ def _import_edit(
 def rewrite_reduced(
     text: str, ctx: FileContext, relocation: Relocation, tree: ast.Module, names: frozenset[str]
 ) -> tuple[str, list[str]] | None:
-    """(new text, warnings) of a "bound_once" file, the Planner seeing only the top-level statements
+    """(new text, warnings) of a "bound_once" file, the planner seeing only the top-level statements
     whose text holds an import, one of `names` (its module aliases), an old or new class name
     (uses, strings naming targets, names an added import must not shadow) or `Canonical`.
     The rest cannot change and cannot change its decisions. None when the pieces do not come
