@@ -1,4 +1,4 @@
-"""codemods.cst._importedit: adding and dropping imports on real libcst trees, exact text expected."""
+"""codemods.cst._importedit and _importremove: adding and dropping imports on real libcst trees, exact text expected."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import textwrap
 import libcst as cst
 
 from codemods.convert import drop_unused_imports
-from codemods.cst._importedit import ImportSpec, add_imports, remove_unused_imports, used_names
+from codemods.cst._importedit import ImportSpec, add_imports
+from codemods.cst._importremove import remove_unused_imports, used_names
 from codemods.cst._imports import ImportPlanner
 
 

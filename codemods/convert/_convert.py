@@ -11,7 +11,7 @@ import libcst as cst
 from codemods import scan
 from codemods.convert._convert_member import ConvertContext, convert_member, needs_conversion
 from codemods.cst._classbody import Resolver, class_statements, code, member_of, string_value
-from codemods.cst._importedit import remove_unused_imports
+from codemods.cst._importremove import remove_unused_imports
 from codemods.cst._imports import ImportPlanner
 from codemods.cst._isort import ImportStyle, load_style
 from codemods.cst._placement import place_imports

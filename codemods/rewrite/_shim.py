@@ -10,7 +10,8 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
 
 from codemods import scan
-from codemods.cst._importedit import add_imports, remove_unused_imports
+from codemods.cst._importedit import add_imports
+from codemods.cst._importremove import remove_unused_imports
 from codemods.cst._imports import is_type_checking
 from codemods.rewrite._targets import Target
 from codemods.types import ImportSpec
