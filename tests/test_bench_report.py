@@ -52,3 +52,22 @@ def test_paired_ratio_is_shown_next_to_the_ratio_of_medians() -> None:
     rope = _row("rope MoveGlobal", 1000, 6.0) | {"paired": 11.4}
     lines = _report.table([_row(_report.OURS, 1000, 0.5), rope]).splitlines()
     assert "| 12× (12× CPU); 11× paired |" in next(ln for ln in lines if ln.startswith("| rope"))
+
+
+def test_make_tree_reuses_a_committed_tree_only_when_asked(tmp_path: Path) -> None:
+    tree, expected = run_bench.make_tree(tmp_path, 60, seed=3, importers=2)
+    marker = tree / "acme" / "kept_by_reuse.py"
+    marker.write_text("# not generated\n", "utf-8")
+    again, reread = run_bench.make_tree(tmp_path, 60, seed=3, importers=2, reuse=True)
+    assert again == tree and reread == expected
+    assert marker.exists()  # the earlier tree was taken as it is, not generated again
+
+
+def test_alternating_reports_the_bigger_tree_against_the_smaller(tmp_path: Path) -> None:
+    big = run_bench.make_tree(tmp_path, 90, seed=3, importers=3)
+    small = run_bench.make_tree(tmp_path, 60, seed=3, importers=3)
+    check = run_bench.alternating(big, small, repeat=1)  # the order the bench passes them
+    assert (check["small_files"], check["big_files"], check["importers"]) == (60, 90, 3)
+    assert str(check["summary"]).startswith("90 against 60 files, same 3 importers, 1 alternating")
+    dry_run = check["dry_run"]
+    assert isinstance(dry_run, dict) and len(dry_run["big_cpu"]) == len(dry_run["load"]) // 2 == 1

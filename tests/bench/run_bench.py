@@ -48,6 +48,7 @@ class Run:
     code: int
     stdout: bytes = b""
     stderr: bytes = b""
+    load: float = 0.0  # 1-minute load average when the run started (the machine is shared)
 
 
 @dataclass
@@ -72,10 +73,16 @@ class Row:
     note: str = ""
     configures: str = ""  # "" when the output imports and configure_mappers() passes, else the error
     paired: float = 0.0  # anchors: median of (anchor wall / modelfold wall run just before it)
+    paired_cpu: float = 0.0  # anchors: the same median for CPU
+    ours_wall: float = 0.0  # anchors: median wall of the modelfold dry runs paired with it
+    ours_cpu: float = 0.0  # anchors: median CPU of those dry runs
+    ours_rss_mb: float = 0.0  # anchors: largest peak RSS of those dry runs
+    load: list[float] = field(default_factory=list)  # 1-minute load average at each run's start
 
 
 def measure(argv: list[str], cwd: Path) -> Run:
     """Run argv to completion; wall clock, CPU (user+sys) and peak RSS of the child tree."""
+    load = os.getloadavg()[0]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err)
@@ -85,12 +92,14 @@ def measure(argv: list[str], cwd: Path) -> Run:
         out.seek(0)
         err.seek(0)
         return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code,
-                   out.read(), err.read())
+                   out.read(), err.read(), load)
 
 
-def median_run(argv: list[str], cwd: Path, repeat: int) -> tuple[Run, int]:
-    """The run of median wall time over `repeat` runs (its CPU/RSS), and how many ran."""
-    return median_of([measure(argv, cwd) for _ in range(repeat)])
+def median_run(argv: list[str], cwd: Path, repeat: int) -> tuple[Run, int, list[float]]:
+    """The run of median wall time over `repeat` runs (its CPU/RSS), how many ran, their loads."""
+    runs = [measure(argv, cwd) for _ in range(repeat)]
+    loads = [round(r.load, 2) for r in runs]
+    return (*median_of(runs), loads)
 
 
 def median_of(measured: list[Run]) -> tuple[Run, int]:
@@ -103,10 +112,13 @@ def median_of(measured: list[Run]) -> tuple[Run, int]:
 
 
 def make_tree(
-    work: Path, files: int, seed: int, importers: int, two_bases: bool = False,
+    work: Path, files: int, seed: int, importers: int, two_bases: bool = False, reuse: bool = False,
 ) -> tuple[Path, generate.Expected]:
-    """Generate and git-commit a tree (`two_bases`: the incident's two registries)."""
+    """Generate and git-commit a tree (`two_bases`: the incident's two registries); `reuse`:
+    take the one an earlier run generated and committed there (100,000 files take minutes)."""
     tree = work / f"tree_{files}_{importers}{'_two_bases' if two_bases else ''}"
+    if reuse and (tree / ".git").is_dir() and (tree / generate.EXPECTED_FILE).is_file():
+        return tree, generate.load_expected(tree)
     expected = generate.generate(tree, files, seed, importers=importers, two_bases=two_bases)
     # gc.auto=0: a background `git gc --auto` after committing 100,000 loose objects repacks
     # them while the bench copies the tree, and the copy fails
@@ -157,8 +169,9 @@ def bench_ours(
     """modelfold migrate --dry-run and detect, timed; the dry-run diff applied and scored."""
     n, k = expected.files, len(expected.references) - 1
     argv = migrate_argv(tree, expected)
-    run, runs = median_run(argv, tree, repeat)
-    row = Row("modelfold migrate --dry-run", n, k, run.wall, run.cpu, run.rss_mb, runs, run.code)
+    run, runs, loads = median_run(argv, tree, repeat)
+    row = Row("modelfold migrate --dry-run", n, k, run.wall, run.cpu, run.rss_mb, runs, run.code,
+              load=loads)
     if run.code != 0:
         row.note = _first_line(run.stderr)
     elif score:
@@ -171,8 +184,9 @@ def bench_ours(
         shutil.rmtree(out)
     if not detect:
         return [row]
-    det, runs = median_run([*modelfold_cmd(), "detect", str(tree), "--format", "json"], tree, repeat)
-    detect = Row("modelfold detect", n, k, det.wall, det.cpu, det.rss_mb, runs, det.code)
+    det, runs, loads = median_run([*modelfold_cmd(), "detect", str(tree), "--format", "json"], tree,
+                                  repeat)
+    detect = Row("modelfold detect", n, k, det.wall, det.cpu, det.rss_mb, runs, det.code, load=loads)
     if det.code not in (0, 1):
         detect.note = _first_line(det.stderr)
     return [row, detect]
@@ -212,9 +226,10 @@ def branch_rows(tree: Path, expected: generate.Expected, repeat: int, warm: bool
                        ("modelfold migrate (branch, verified, before cached)", again)):
         if not runs:
             continue
+        loads = [round(r.load, 2) for r in runs]
         run, count = median_of(runs)
         rows.append(Row(name, n, k, run.wall, run.cpu, run.rss_mb, count, run.code,
-                        note=_first_line(run.stderr) if run.code != 0 else ""))
+                        note=_first_line(run.stderr) if run.code != 0 else "", load=loads))
     if any(r.code != 0 for r in rows):
         return rows
     out = copy_tree(tree, "branch")
@@ -235,8 +250,8 @@ def bench_baselines(tree: Path, expected: generate.Expected, repeat: int) -> lis
         ("baseline: git grep -l", ["git", "grep", "-l", "-F", expected.class_name, "--", "*.py"]),
         ("baseline: read every file", [sys.executable, "-c", read]),
     ):
-        run, runs = median_run(argv, tree, repeat)
-        rows.append(Row(name, n, k, run.wall, run.cpu, run.rss_mb, runs, run.code))
+        run, runs, loads = median_run(argv, tree, repeat)
+        rows.append(Row(name, n, k, run.wall, run.cpu, run.rss_mb, runs, run.code, load=loads))
     return rows
 
 
@@ -248,10 +263,16 @@ def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int
     pair run back to back sees the same speed where two medians taken minutes apart need not.
     """
     runs: list[Run] = []
+    ours_runs: list[Run] = []
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     out = tree
-    for _ in range(repeat):
-        out = copy_tree(tree, tool)
+    for i in range(repeat):
+        if i == 0:
+            out = copy_tree(tree, tool)
+        else:  # back to the committed tree: far cheaper than another copy of 100,000 files
+            subprocess.run(["git", "reset", "-q", "--hard"], cwd=out, check=True)
+            subprocess.run(["git", "clean", "-q", "-fd"], cwd=out, check=True)
         args = (out, expected.old_module, expected.class_name, expected.canonical_module)
         if tool == "libcst":
             argv = _anchors.libcst_command(*args)
@@ -260,8 +281,11 @@ def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int
         else:
             argv = _anchors.anchor_command(tool, *args)
         ours = measure(migrate_argv(tree, expected), tree)
+        ours_runs.append(ours)
         runs.append(measure(argv, out))
         ratios.append(runs[-1].wall / ours.wall)
+        cpu_ratios.append(runs[-1].cpu / ours.cpu)
+    loads = [round(r.load, 2) for pair in zip(ours_runs, runs, strict=True) for r in pair]
     runs.sort(key=lambda r: r.wall)
     run = runs[len(runs) // 2]
     names = {"libcst": "libcst RenameCommand -j2", "bowler": "Bowler select_module().rename()",
@@ -273,6 +297,11 @@ def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int
     failed = re.search(r"Failed to codemod (\d+) files", stderr)  # libcst's summary line
     row.failed_files = stderr.count("Can't parse") + (int(failed.group(1)) if failed else 0)
     row.paired = statistics.median(ratios)
+    row.paired_cpu = statistics.median(cpu_ratios)
+    row.ours_wall = statistics.median(r.wall for r in ours_runs)
+    row.ours_cpu = statistics.median(r.cpu for r in ours_runs)
+    row.ours_rss_mb = max(r.rss_mb for r in ours_runs)
+    row.load = loads
     if run.code != 0:
         row.note = _first_line(run.stderr)
     scored(row, tree, out, expected)
@@ -281,21 +310,57 @@ def bench_anchor(tool: str, tree: Path, expected: generate.Expected, repeat: int
 
 
 def alternating(
-    small: tuple[Path, generate.Expected], big: tuple[Path, generate.Expected], repeat: int
-) -> str:
-    """What the big tree's extra unrelated files add, from runs alternating between the trees
-    (so both see the same machine speed): for modelfold's dry run and for reading every file."""
+    one: tuple[Path, generate.Expected], other: tuple[Path, generate.Expected], repeat: int
+) -> dict[str, object]:
+    """What the bigger tree's extra unrelated files add, from runs alternating between the trees
+    (so both see the same machine speed): for modelfold's dry run and for reading every file,
+    wall and CPU (medians of the pairs' differences), with a one-line summary."""
+    small, big = sorted((one, other), key=lambda t: t[1].files)
     read = [sys.executable, "-c", "import pathlib; [p.read_bytes() for p in pathlib.Path('.').rglob('*.py')]"]
-    ours: list[float] = []
-    reading: list[float] = []
+    pairs: dict[str, list[tuple[Run, Run]]] = {"dry_run": [], "read_every_file": []}
     for _ in range(repeat):
-        ours.append(measure(migrate_argv(*big), big[0]).wall - measure(migrate_argv(*small), small[0]).wall)
-        reading.append(measure(read, big[0]).wall - measure(read, small[0]).wall)
-    return (
-        f"{big[1].files:,} against {small[1].files:,} files, same importers, {repeat} alternating "
-        f"pairs: modelfold migrate --dry-run adds {statistics.median(ours):.2f} s (median); "
-        f"reading every file adds {statistics.median(reading):.2f} s"
+        pairs["dry_run"].append((measure(migrate_argv(*small), small[0]), measure(migrate_argv(*big), big[0])))
+        pairs["read_every_file"].append((measure(read, small[0]), measure(read, big[0])))
+    out: dict[str, object] = {"small_files": small[1].files, "big_files": big[1].files,
+                              "importers": len(big[1].references) - 1, "pairs": repeat}
+    for name, measured in pairs.items():
+        out[name] = {
+            "small_wall": [round(a.wall, 3) for a, _ in measured],
+            "big_wall": [round(b.wall, 3) for _, b in measured],
+            "small_cpu": [round(a.cpu, 3) for a, _ in measured],
+            "big_cpu": [round(b.cpu, 3) for _, b in measured],
+            "load": [round(r.load, 2) for pair in measured for r in pair],
+            "adds_wall": statistics.median(b.wall - a.wall for a, b in measured),
+            "adds_cpu": statistics.median(b.cpu - a.cpu for a, b in measured),
+        }
+    ours, reading = out["dry_run"], out["read_every_file"]
+    assert isinstance(ours, dict) and isinstance(reading, dict)
+    out["summary"] = (
+        f"{big[1].files:,} against {small[1].files:,} files, same {out['importers']:,} importers, "
+        f"{repeat} alternating pairs: modelfold migrate --dry-run adds {ours['adds_wall']:.2f} s wall, "
+        f"{ours['adds_cpu']:.2f} s CPU (medians); reading every file adds "
+        f"{reading['adds_wall']:.2f} s wall, {reading['adds_cpu']:.2f} s CPU"
     )
+    return out
+
+
+def branch_phases(tree: Path, expected: generate.Expected) -> dict[str, list[tuple[str, float]]]:
+    """One branch-mode run cold (no cached "before" probes) and one right after (cached), each
+    with --verbose: every progress line on stderr with the seconds since the start when it
+    came (a phase lasts until the next line), so the bench says where branch mode's time goes."""
+    shutil.rmtree(tree.joinpath(*CACHE), ignore_errors=True)
+    phases: dict[str, list[tuple[str, float]]] = {}
+    for name in ("cold", "before cached"):
+        start = time.perf_counter()
+        proc = subprocess.Popen([*branch_argv(tree, expected), "--verbose"], cwd=tree,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        lines = [(line.rstrip(), round(time.perf_counter() - start, 3)) for line in proc.stderr
+                 if line.startswith("modelfold: ") and not line.startswith("modelfold:  ")]
+        proc.wait()
+        phases[name] = [*lines, (f"exit {proc.returncode}", round(time.perf_counter() - start, 3))]
+    subprocess.run(["git", "branch", "-q", "-D", BRANCH], cwd=tree, check=False)
+    return phases
 
 
 def _first_line(data: bytes) -> str:
@@ -331,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="write a files-vs-seconds PNG here")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--workdir", type=Path, help="keep the trees here (default: a temp dir)")
+    parser.add_argument("--reuse-trees", action="store_true",
+                        help="with --workdir: reuse trees an earlier run generated there")
+    parser.add_argument("--branch-phases", action="store_true",
+                        help="at --branch-sizes: one more cold and cached run each, timing its progress lines")
+    parser.add_argument("--scaling-repeat", type=int, default=0,
+                        help="alternating pairs for the --same-importers check (default: --repeat)")
     parser.add_argument("--two-bases", action="store_true",
                         help="generate the incident's shape: canonical and duplicate on two registries")
     args = parser.parse_args(argv)
@@ -346,11 +417,13 @@ def main(argv: list[str] | None = None) -> int:
     plan += [(n, round(max(sizes) * args.importers_fraction)) for n in extra]
     rows: list[Row] = []
     trees: dict[tuple[int, int], tuple[Path, generate.Expected]] = {}
-    scaling: list[str] = []
+    scaling: list[dict[str, object]] = []
+    phases: dict[str, object] = {}
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     try:
         for files, importers in plan:
-            tree, expected = trees[files, importers] = make_tree(work, files, args.seed, importers,
-                                                                 args.two_bases)
+            tree, expected = trees[files, importers] = make_tree(
+                work, files, args.seed, importers, args.two_bases, reuse=args.reuse_trees)
             print(f"# {files} files, {importers} importers: {tree}", file=sys.stderr, flush=True)
             rows += bench_ours(tree, expected, args.repeat, score=True, detect=not args.no_detect)
             if not args.no_detect:
@@ -358,21 +431,29 @@ def main(argv: list[str] | None = None) -> int:
             if files in branch_sizes and files in sizes:
                 print("#   branch mode ...", file=sys.stderr, flush=True)
                 rows += branch_rows(tree, expected, args.branch_repeat)
+                if args.branch_phases:
+                    phases[str(files)] = branch_phases(tree, expected)
             if args.anchors and files in anchor_sizes and files in sizes:
                 for tool in tools:
                     print(f"#   {tool} ...", file=sys.stderr, flush=True)
                     rows.append(bench_anchor(tool, tree, expected, args.anchor_repeat))
             _report.print_rows(rows[-1:], file=sys.stderr)
         largest = (max(sizes), round(max(sizes) * args.importers_fraction))
-        scaling = [alternating(trees[largest], trees[n, largest[1]], args.repeat) for n in extra]
+        scaling = [alternating(trees[largest], trees[n, largest[1]], args.scaling_repeat or args.repeat)
+                   for n in extra]
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     print(_report.table([asdict(r) for r in rows]))
-    for line in scaling:
-        print(f"\n{line}")
+    for check in scaling:
+        print(f"\n{check['summary']}")
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n", "utf-8")
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                text=True).stdout.strip()
+        meta = {"argv": sys.argv[1:], "commit": commit, "started": started, "cores": os.cpu_count(),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        payload = {"meta": meta, "rows": [asdict(r) for r in rows], "scaling": scaling, "phases": phases}
+        args.json.write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
     if args.plot:
         _report.plot([asdict(r) for r in rows], args.plot)
     return 0
