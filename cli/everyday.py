@@ -18,8 +18,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from cli.settings import Settings, load_settings
 from codemods.progress import Progress, for_stream
-from codemods.settings import Settings, load_settings
 from codemods.types import ModelfoldError
 
 QUIET = "modelfold.quiet"

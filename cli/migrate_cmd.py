@@ -109,7 +109,7 @@ def migrate(
             left = f"--apply had written all {len(payload['written'])} file(s)"
         else:
             if branch is None and branch_prefix:
-                from codemods.settings import branch_name
+                from cli.settings import branch_name
 
                 branch = branch_name(default_branch(migrations), branch_prefix)
             payload = _stage(run, migrations, branch, force, excludes, test_cmd, everyday.progress_for(ctx))

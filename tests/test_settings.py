@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from codemods.settings import load_settings
+from cli.settings import load_settings
 from codemods.types import ConflictPolicy, ModelfoldError
 
 SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "batch_shop"
