@@ -12,7 +12,7 @@ import pytest
 
 from codemods.schema._alembic import find_alembic
 
-from support.mini_project import git, run
+from support.mini_project import git, init_repo, run
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "alembic_tasks"
 CANONICAL, DUPLICATE = "taskq.models:Task", "taskq.workers.models:Task"
@@ -20,11 +20,7 @@ CANONICAL, DUPLICATE = "taskq.models:Task", "taskq.workers.models:Task"
 
 def project_repo(dest: Path) -> Path:
     shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
-    git(dest, "init", "-q", "-b", "main")
-    git(dest, "config", "user.name", "Test")
-    git(dest, "config", "user.email", "test@example.com")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "taskq")
+    init_repo(dest, "taskq")
     return dest
 
 

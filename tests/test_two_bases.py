@@ -24,7 +24,7 @@ from codemods.migrate import plan_migration
 from codemods.rewrite import rewrite
 from codemods.types import Changeset, Consolidation, FileChange
 
-from support.mini_project import git, run, snapshot
+from support.mini_project import git, init_repo, run, snapshot
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "two_bases"
 CANONICAL = "crm.accounts.models:User"
@@ -104,11 +104,7 @@ def test_plan_rebases_and_converts_the_dependents(tmp_path: Path) -> None:
 def staged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict[str, object], str]:
     """The fixture migrated in branch mode through the CLI, its own tests as --test-cmd."""
     root = copy_fixture(tmp_path_factory.mktemp("staged") / "tree")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+    init_repo(root)
     report = root.parent / "report.md"
     test_cmd = f"{sys.executable} -m pytest -q -p no:cacheprovider"
     code, out, err = run(CANONICAL, DUPLICATE, "--root", str(root), "--format", "json",

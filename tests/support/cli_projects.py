@@ -6,13 +6,14 @@ No tests here; test_cli_contract.py and test_cli_json.py import it.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
 from cli.app import app
+
+from support.mini_project import git, init_repo
 
 DB = """from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -116,11 +117,6 @@ def make(email: str) -> User:
 """
 
 
-def git(root: Path, *args: str) -> str:
-    """Run git in root; its stdout."""
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
-
-
 def write_project(root: Path, files: dict[str, str], *, commit: bool = True) -> Path:
     """Write `files` (path: text) below root, `app/__init__.py` included; commit them when asked."""
     for rel, text in {"app/__init__.py": "", "app/db.py": DB, **files}.items():
@@ -128,11 +124,7 @@ def write_project(root: Path, files: dict[str, str], *, commit: bool = True) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     if commit:
-        git(root, "init", "-q", "-b", "main")
-        git(root, "config", "user.name", "Test")
-        git(root, "config", "user.email", "test@example.com")
-        git(root, "add", "-A")
-        git(root, "commit", "-q", "-m", "project")
+        init_repo(root, "project")
     return root
 
 

@@ -127,19 +127,25 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+def init_repo(root: Path, message: str | None = "initial") -> Path:
+    """A git repo on branch main in root, with a test identity; everything committed under message
+    (nothing committed when message is None)."""
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test")
+    git(root, "config", "user.email", "test@example.com")
+    if message is not None:
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", message)
+    return root
+
+
 def make_repo(path: Path, files: dict[str, str] | None = None, commit: bool = True) -> Path:
     """A git repo on branch main holding the mini project (committed unless commit=False)."""
     path.mkdir(parents=True, exist_ok=True)
     for rel, text in (FILES if files is None else files).items():
         (path / rel).parent.mkdir(parents=True, exist_ok=True)
         (path / rel).write_bytes(text.encode())
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.name", "Test")
-    git(path, "config", "user.email", "test@example.com")
-    if commit:
-        git(path, "add", "-A")
-        git(path, "commit", "-q", "-m", "initial")
-    return path
+    return init_repo(path, "initial" if commit else None)
 
 
 PKG: dict[str, Any] = {"base": "pkg.db.Base", "metadata": "pkg.db.Base.metadata", "line": 7}
@@ -177,11 +183,7 @@ DUPLICATE = "backend.app.users.models:User"
 def seed_repo(dest: Path) -> Path:
     """A git repo (branch main, one commit) holding a copy of fixtures/seed_backend."""
     shutil.copytree(SEED, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache"))
-    git(dest, "init", "-q", "-b", "main")
-    git(dest, "config", "user.name", "Test")
-    git(dest, "config", "user.email", "test@example.com")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "seed")
+    init_repo(dest, "seed")
     return dest
 
 

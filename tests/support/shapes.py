@@ -12,15 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.mini_project import git
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CLI = [sys.executable, "-c", "from cli.app import main; main()"]
 IGNORED = shutil.ignore_patterns("__pycache__", ".pytest_cache")
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git in cwd and return its stdout."""
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 def project(name: str, dest: Path) -> Path:

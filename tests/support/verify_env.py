@@ -13,7 +13,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from support.mini_project import git
+from support.mini_project import init_repo
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -21,11 +21,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 def fixture_repo(name: str, dest: Path) -> Path:
     """A git repo (branch main, one commit) holding a copy of fixtures/<name>."""
     shutil.copytree(FIXTURES / name, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    git(dest, "init", "-q", "-b", "main")
-    git(dest, "config", "user.name", "Test")
-    git(dest, "config", "user.email", "test@example.com")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "initial")
+    init_repo(dest)
     return dest
 
 
